@@ -1,0 +1,56 @@
+"""The API blueprint: per-request connection, auth, errors, and one child per resource."""
+import uuid
+
+from flask import Blueprint, current_app, g, request
+
+from ..errors import APIError
+from ..models import database
+from .auth import authenticate
+from .errors import register_error_handlers
+from .health import health
+from .routing import add_catch_all
+from .templates import templates
+
+PUBLIC_ENDPOINTS = {"health.check_health"}
+
+
+def build_blueprint():
+    """A fresh parent blueprint per app, so hooks and limits never leak between apps."""
+    api = Blueprint("nextstep", __name__)
+    api.register_blueprint(health)
+    api.register_blueprint(templates)
+    add_catch_all(api)
+    register_error_handlers(api)
+    api.before_request(open_connection)
+    api.before_request(start_request)
+    api.after_request(finish_response)
+    api.teardown_request(close_connection)
+    return api
+
+
+def open_connection():
+    database.connect(reuse_if_open=True)
+
+
+def close_connection(_exc):
+    if not database.is_closed():
+        database.close()
+
+
+def start_request():
+    g.nextstep_request_id = uuid.uuid4().hex
+    limit = current_app.config["NEXTSTEP_MAX_CONTENT_LENGTH"]
+    request.max_content_length = limit
+    if request.content_length is not None and request.content_length > limit:
+        raise APIError(413, "payload_too_large",
+                       f"The request body is larger than {limit} bytes")
+    if request.endpoint is not None and request.endpoint.split(".", 1)[1] in PUBLIC_ENDPOINTS:
+        return
+    authenticate()
+
+
+def finish_response(response):
+    response.headers["X-Request-Id"] = g.get("nextstep_request_id", "")
+    if response.mimetype == "application/json":
+        response.headers["Content-Type"] = "application/json; charset=utf-8"
+    return response

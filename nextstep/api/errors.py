@@ -1,0 +1,83 @@
+"""Every failure under our prefix leaves as {"error": {...}} with a stable code."""
+import logging
+
+from flask import g, jsonify
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from ..errors import APIError
+
+log = logging.getLogger("nextstep")
+
+HTTP_CODES = {
+    400: ("bad_request", "The request could not be understood"),
+    401: ("unauthorized", "A valid API key is required"),
+    403: ("forbidden", "This key may not do that"),
+    404: ("not_found", "Resource not found"),
+    405: ("method_not_allowed", "Method not allowed on this path"),
+    413: ("payload_too_large", "The request body is too large"),
+    415: ("unsupported_media_type", "The request body must be application/json"),
+    422: ("validation_error", "The request body is not valid"),
+    429: ("rate_limited", "Too many requests; retry after the time in Retry-After"),
+}
+
+
+def error_response(status, code, message, details=None, headers=None):
+    body = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    response = jsonify({"error": body})
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def handle_api_error(error):
+    return error_response(error.status, error.code, error.message, error.details, error.headers)
+
+
+def handle_validation_error(error):
+    return error_response(422, "validation_error", "The request body is not valid",
+                          flatten_messages(error.messages))
+
+
+def handle_http_exception(error):
+    code, message = HTTP_CODES.get(error.code, ("internal_error", "Internal server error"))
+    headers = {}
+    if error.code == 405 and getattr(error, "valid_methods", None):
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    if error.code >= 500:
+        return handle_unexpected(error)
+    return error_response(error.code, code, message, headers=headers)
+
+
+def handle_unexpected(error):
+    request_id = getattr(g, "nextstep_request_id", None)
+    log.error("unhandled error (request %s)", request_id, exc_info=error)
+    return error_response(500, "internal_error",
+                          f"Internal server error (request id {request_id})")
+
+
+def flatten_messages(messages, prefix=""):
+    """Marshmallow's nested messages as {"custom_elements.0.value": ["..."]}."""
+    flat = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if key == "_schema" and prefix:
+                path = prefix
+            if isinstance(value, dict):
+                flat.update(flatten_messages(value, path))
+            else:
+                flat.setdefault(path, []).extend(value if isinstance(value, list) else [value])
+    else:
+        flat[prefix or "_schema"] = messages if isinstance(messages, list) else [messages]
+    return flat
+
+
+def register_error_handlers(blueprint):
+    blueprint.register_error_handler(APIError, handle_api_error)
+    blueprint.register_error_handler(ValidationError, handle_validation_error)
+    blueprint.register_error_handler(HTTPException, handle_http_exception)
+    blueprint.register_error_handler(Exception, handle_unexpected)

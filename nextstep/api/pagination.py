@@ -1,0 +1,54 @@
+"""The one pagination helper: validated limit and cursor, keyset pages, no OFFSET."""
+from flask import request
+
+from ..errors import bad_request
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+def page_args():
+    """(limit, cursor) from the query string, or 400 bad_request."""
+    raw = request.args.get("limit")
+    if raw is None:
+        limit = DEFAULT_LIMIT
+    else:
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+            raise bad_request(f"limit must be a whole number from 1 to {MAX_LIMIT}",
+                              {"limit": [f"Must be a whole number from 1 to {MAX_LIMIT}."]})
+        limit = int(raw)
+    cursor = request.args.get("cursor")
+    if cursor == "":
+        cursor = None
+    return limit, cursor
+
+
+def bad_cursor():
+    return bad_request("cursor does not belong to this list",
+                       {"cursor": ["Unknown cursor for this list."]})
+
+
+def newest_first(query, model, cursor_row, limit):
+    """Keyset page over (created_at, id) descending, starting after `cursor_row`."""
+    if cursor_row is not None:
+        query = query.where(
+            (model.created_at < cursor_row.created_at)
+            | ((model.created_at == cursor_row.created_at) & (model.id < cursor_row.id)))
+    return query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
+
+
+def by_position(query, model, cursor_row, limit):
+    """Keyset page over (position, id) ascending, starting after `cursor_row`."""
+    if cursor_row is not None:
+        query = query.where(
+            (model.position > cursor_row.position)
+            | ((model.position == cursor_row.position) & (model.id > cursor_row.id)))
+    return query.order_by(model.position, model.id).limit(limit + 1)
+
+
+def page(rows, limit):
+    """Split `limit + 1` fetched rows into the page and the pagination object."""
+    rows = list(rows)
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, {"next_cursor": rows[-1].id if rows else None, "has_more": has_more}

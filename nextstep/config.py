@@ -1,0 +1,107 @@
+"""Every NEXTSTEP_* setting: its default, how an environment string is read, its check.
+
+Order of precedence: defaults < instance/config.py < environment < test mapping.
+"""
+import os
+import re
+
+from limits import parse as parse_limit
+
+from .errors import ConfigError
+
+
+def _int(text):
+    return int(text)
+
+
+def _str(text):
+    return text
+
+
+def _optional_str(text):
+    return text or None
+
+
+def _check_rate(value):
+    parse_limit(value)
+
+
+def _check_positive(value):
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError("must be a whole number of at least 1")
+
+
+def _check_not_negative(value):
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError("must be a whole number of at least 0")
+
+
+def _check_storage(value):
+    if not re.match(r"^(memory|redis|rediss|redis\+cluster|redis\+sentinel|memcached|mongodb)://",
+                    str(value)):
+        raise ValueError("must be a storage URI such as memory:// or redis://host:6379/0")
+
+
+def _check_database_url(value):
+    if not re.match(r"^(sqlite|postgres|postgresql)(\+pool)?://", str(value)):
+        raise ValueError("must be a sqlite:///path or postgresql://user@host/db URL")
+
+
+def _check_domain(value):
+    if value is not None and not re.match(r"^[a-z0-9.-]+$", str(value)):
+        raise ValueError("must be a lowercase host name such as nextstep.example.com")
+
+
+def _check_timezone(value):
+    from zoneinfo import ZoneInfo
+    ZoneInfo(value)
+
+
+# key: (default, parse an environment string, check the final value, meaning)
+SETTINGS = {
+    "NEXTSTEP_DATABASE_URL": (None, _str, _check_database_url,
+                              "Database URL; default: sqlite file nextstep.sqlite3 in instance/."),
+    "NEXTSTEP_RATELIMIT_STORAGE_URI": ("memory://", _str, _check_storage,
+                                       "Where rate-limit counters live: memory:// or redis://..."),
+    "NEXTSTEP_RATE_LIMIT": ("100 per minute", _str, _check_rate,
+                            "Requests allowed per API key, over a moving window."),
+    "NEXTSTEP_AUTH_FAILURE_LIMIT": ("30 per minute", _str, _check_rate,
+                                    "Failed authentications allowed per client address."),
+    "NEXTSTEP_BASE_DOMAIN": (None, _optional_str, _check_domain,
+                             "Base domain for team subdomains; unset: no subdomain routing."),
+    "NEXTSTEP_MAX_CONTENT_LENGTH": (1024 * 1024, _int, _check_positive,
+                                    "Largest request body in bytes (413 above it)."),
+    "NEXTSTEP_PROXY_COUNT": (0, _int, _check_not_negative,
+                             "Trusted reverse proxies in front; 0 ignores X-Forwarded-For."),
+    "NEXTSTEP_SQLITE_BUSY_TIMEOUT_MS": (5000, _int, _check_positive,
+                                        "How long a SQLite writer waits for the lock, in ms."),
+    "NEXTSTEP_DEFAULT_TIMEZONE": ("UTC", _str, _check_timezone,
+                                  "Timezone given to teams created without one."),
+}
+
+
+def load_environment(config, environ=None):
+    """Copy NEXTSTEP_* environment variables into `config`, parsed to their types."""
+    environ = os.environ if environ is None else environ
+    for key, (_default, parse, _check, _meaning) in SETTINGS.items():
+        if key in environ:
+            try:
+                config[key] = parse(environ[key])
+            except ValueError:
+                raise ConfigError(f"{key}={environ[key]!r} in the environment is not valid: "
+                                  f"expected a whole number.") from None
+
+
+def apply_defaults_and_validate(config, instance_path):
+    """Fill missing keys with their defaults, then stop on the first bad value."""
+    for key, (default, _parse, _check, _meaning) in SETTINGS.items():
+        config.setdefault(key, default)
+    if not config["NEXTSTEP_DATABASE_URL"]:
+        config["NEXTSTEP_DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path,
+                                                                     "nextstep.sqlite3")
+    for key, (_default, _parse, check, meaning) in SETTINGS.items():
+        try:
+            check(config[key])
+        except Exception as exc:  # each check raises its own kind; all mean "bad value"
+            raise ConfigError(f"{key}={config[key]!r} is not valid: {exc}. "
+                              f"({meaning})") from None

@@ -1,0 +1,37 @@
+"""NextStep as a Flask extension: NextStep(app) or NextStep().init_app(app, url_prefix=...)."""
+from functools import partial
+
+from .api import build_blueprint
+from .config import apply_defaults_and_validate
+from .db import bind_database
+from .ratelimit import build_limiter, rate_limit_headers
+
+
+class NextStepState:
+    """What one app's NextStep needs at request time, kept in app.extensions["nextstep"]."""
+
+    def __init__(self, url_prefix, limiter):
+        self.url_prefix = url_prefix
+        self.limiter = limiter
+        self.routes = None
+
+
+class NextStep:
+    def __init__(self, app=None, url_prefix="/api/v1"):
+        self.url_prefix = url_prefix
+        if app is not None:
+            self.init_app(app, url_prefix)
+
+    def init_app(self, app, url_prefix=None):
+        """Mount the API on `app`; our hooks, handlers and limits stay on our blueprint."""
+        url_prefix = (url_prefix or self.url_prefix).rstrip("/")
+        apply_defaults_and_validate(app.config, app.instance_path)
+        bind_database(app.config["NEXTSTEP_DATABASE_URL"],
+                      app.config["NEXTSTEP_SQLITE_BUSY_TIMEOUT_MS"])
+        blueprint = build_blueprint()
+        limiter = build_limiter(app, blueprint, app.config)
+        blueprint.after_request(partial(rate_limit_headers, limiter))
+        app.register_blueprint(blueprint, url_prefix=url_prefix)
+        app.extensions["nextstep"] = NextStepState(url_prefix, limiter)
+        from .cli import register_commands
+        register_commands(app)

@@ -1,0 +1,34 @@
+"""Identifiers and timestamps in the shapes the public API uses."""
+import secrets
+import string
+from datetime import datetime, timezone
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_id(length=20):
+    """A random id over [A-Za-z0-9], as the public API's ids are."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def utcnow():
+    """Naive UTC, truncated to milliseconds so what we store is what we print."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def format_timestamp(value):
+    """ISO 8601 in UTC with milliseconds and a Z, or None."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def parse_timestamp(text):
+    """Parse ISO 8601 into naive UTC; a date or a naive time is taken as UTC."""
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)

@@ -1,0 +1,83 @@
+"""Process runs: frozen copies of a published template, worked task by task."""
+from peewee import (BooleanField, CharField, DateTimeField, ForeignKeyField,
+                    IntegerField, JSONField, TextField)
+
+from ..ids import utcnow
+from .base import BaseModel, IdField
+from .team import Team
+from .template import Template
+
+RUN_STATUSES = ("active", "completed")
+
+
+class Run(BaseModel):
+    """`sections` is the frozen list of section dicts; `started_by` is "api" or a user id."""
+
+    id = IdField()
+    team = ForeignKeyField(Team, backref="runs", on_delete="CASCADE")
+    template = ForeignKeyField(Template, backref="runs", on_delete="CASCADE")
+    template_version = IntegerField()
+    title = CharField(max_length=255)
+    status = CharField(default="active")
+    started_by = CharField(max_length=20, default="api")
+    timezone = CharField()
+    due_date = DateTimeField(null=True)
+    is_shared = BooleanField(default=False)
+    sections = JSONField(default=list)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    completed_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("team", "created_at", "id"), False),
+            (("team", "template", "created_at", "id"), False),
+            (("team", "status", "created_at", "id"), False),
+        )
+
+
+class RunTask(BaseModel):
+    """One task of a run. `custom_elements` holds the frozen elements with their values;
+    `due_rule` keeps a rule relative to another task until that task completes."""
+
+    id = IdField()
+    run = ForeignKeyField(Run, backref="tasks", on_delete="CASCADE")
+    template_task_id = CharField(max_length=20)
+    title = CharField(max_length=255)
+    description = TextField(null=True)
+    position = IntegerField()
+    section_id = CharField(max_length=20, null=True)
+    type = CharField(default="task")
+    is_essential = BooleanField(default=True)
+    webhook_enabled = BooleanField(default=False)
+    assignee = CharField(max_length=20, null=True)
+    due_date = DateTimeField(null=True)
+    due_rule = JSONField(null=True)
+    depends_on = JSONField(default=list)
+    completed = BooleanField(default=False)
+    completed_at = DateTimeField(null=True)
+    completed_by = CharField(max_length=20, null=True)
+    skipped = BooleanField(default=False)
+    approval = JSONField(null=True)
+    custom_elements = JSONField(default=list)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("run", "position"), False),
+            (("run", "template_task_id"), False),
+        )
+
+
+class Event(BaseModel):
+    """An event to deliver to webhooks, written in the transaction of the change it reports."""
+
+    id = CharField(max_length=32, primary_key=True)
+    team = ForeignKeyField(Team, backref="events", on_delete="CASCADE")
+    event = CharField(max_length=64)
+    payload = JSONField()
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("team", "created_at"), False),)

@@ -1,0 +1,52 @@
+"""A team and who may act for it: members and API keys."""
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField
+
+from ..ids import utcnow
+from .base import BaseModel, IdField
+
+ROLES = ("owner", "admin", "member")
+SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "canceled")
+PAYING_STATUSES = ("active", "trialing")
+
+
+class Team(BaseModel):
+    id = IdField()
+    name = CharField()
+    subdomain = CharField(max_length=63, unique=True)
+    timezone = CharField(default="UTC")
+    subscription_status = CharField(default="active")
+    created_at = DateTimeField(default=utcnow)
+
+    @property
+    def subscription_is_active(self):
+        return self.subscription_status in PAYING_STATUSES
+
+
+class Member(BaseModel):
+    """A person in a team; `id` is the user id the API shows."""
+
+    id = IdField()
+    team = ForeignKeyField(Team, backref="members", on_delete="CASCADE")
+    email = CharField()
+    name = CharField()
+    role = CharField(default="member")
+    is_active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("team", "email"), True),)
+
+
+class ApiKey(BaseModel):
+    """Only the SHA-256 digest of a key is kept; the key itself is shown once."""
+
+    id = IdField()
+    team = ForeignKeyField(Team, backref="api_keys", on_delete="CASCADE")
+    created_by = ForeignKeyField(Member, backref="api_keys", on_delete="CASCADE")
+    name = CharField()
+    digest = CharField(max_length=64, unique=True)
+    prefix = CharField(max_length=16)
+    last_four = CharField(max_length=4)
+    created_at = DateTimeField(default=utcnow)
+    last_used_at = DateTimeField(null=True)
+    revoked_at = DateTimeField(null=True)

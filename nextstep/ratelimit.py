@@ -1,0 +1,69 @@
+"""Flask-Limiter, built per app and applied to our blueprint only.
+
+Two limits: one per API key (its SHA-256 digest), and one per client address that
+only failed authentications use up, so keys cannot be guessed at speed.
+"""
+import hashlib
+import math
+import time
+
+from flask import current_app, request
+from flask_limiter import Limiter
+
+from .api.auth import bearer_token
+
+
+def client_address():
+    """The caller's address; X-Forwarded-For only counts behind NEXTSTEP_PROXY_COUNT proxies."""
+    proxies = current_app.config["NEXTSTEP_PROXY_COUNT"]
+    if proxies:
+        forwarded = [part.strip() for part in
+                     request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.remote_addr or "unknown"
+
+
+def api_key_limit_key():
+    token = bearer_token()
+    if token is None:
+        return "addr:" + client_address()
+    return "key:" + hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def failed_auth_limit_key():
+    return "auth:" + client_address()
+
+
+def build_limiter(app, blueprint, config):
+    limiter = Limiter(
+        key_func=api_key_limit_key,
+        strategy="moving-window",
+        storage_uri=config["NEXTSTEP_RATELIMIT_STORAGE_URI"],
+        key_prefix="nextstep",
+        headers_enabled=False,
+        default_limits=[],
+        application_limits=[],
+    )
+    limiter.limit(config["NEXTSTEP_AUTH_FAILURE_LIMIT"], key_func=failed_auth_limit_key,
+                  deduct_when=lambda response: response.status_code == 401)(blueprint)
+    limiter.limit(config["NEXTSTEP_RATE_LIMIT"])(blueprint)
+    limiter.init_app(app)
+    return limiter
+
+
+def rate_limit_headers(limiter, response):
+    """X-RateLimit-* for the key's limit, and Retry-After (>= 1 s) on a 429."""
+    limits = limiter.current_limits
+    if not limits:
+        return response
+    breached = [item for item in limits if item.breached]
+    shown = breached[0] if breached else next(
+        (item for item in limits if "/auth:" not in item.key), limits[0])
+    reset_time, remaining = shown.window
+    response.headers["X-RateLimit-Limit"] = str(shown.limit.amount)
+    response.headers["X-RateLimit-Remaining"] = str(max(0, remaining))
+    response.headers["X-RateLimit-Reset"] = str(math.ceil(reset_time))
+    if response.status_code == 429:
+        response.headers["Retry-After"] = str(max(1, math.ceil(reset_time - time.time())))
+    return response

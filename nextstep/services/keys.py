@@ -1,0 +1,64 @@
+"""API keys: made once, stored as a digest, looked up by digest."""
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from ..db import transaction
+from ..errors import APIError
+from ..ids import utcnow
+from ..models import ApiKey, Member, Team
+
+KEY_PREFIX = "nxs_live_"
+KEY_PATTERN = re.compile(r"^nxs_live_[0-9a-f]{32}$")
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+def digest_of(key):
+    return hashlib.sha256(key.encode("ascii")).hexdigest()
+
+
+def create_api_key(team, member, name):
+    """Returns (row, plaintext key); only owners and admins who are active may do this."""
+    if not member.is_active or member.role not in ("owner", "admin"):
+        raise APIError(403, "forbidden", "Only an active owner or admin can create API keys")
+    if member.team_id != team.id:
+        raise APIError(403, "forbidden", "That member is not in this team")
+    plaintext = KEY_PREFIX + secrets.token_hex(16)
+    with transaction():
+        row = ApiKey.create(team=team, created_by=member, name=name,
+                            digest=digest_of(plaintext), prefix=plaintext[:13],
+                            last_four=plaintext[-4:])
+    return row, plaintext
+
+
+def find_active_key(plaintext):
+    """(key, member, team) for a well-formed, unrevoked key of an active member, else None."""
+    if not KEY_PATTERN.match(plaintext or ""):
+        return None
+    row = (ApiKey.select(ApiKey, Member, Team)
+           .join(Member, on=(ApiKey.created_by == Member.id))
+           .switch(ApiKey).join(Team, on=(ApiKey.team == Team.id))
+           .where(ApiKey.digest == digest_of(plaintext))
+           .first())
+    if row is None or row.revoked_at is not None or not row.created_by.is_active:
+        return None
+    return row
+
+
+def touch_last_used(key):
+    """Record use at most once a minute, so reads do not all become writes."""
+    now = utcnow()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_GRANULARITY:
+        with transaction():
+            ApiKey.update(last_used_at=now).where(ApiKey.id == key.id).execute()
+        key.last_used_at = now
+
+
+def revoke_api_key(team, key_id):
+    with transaction():
+        updated = (ApiKey.update(revoked_at=utcnow())
+                   .where((ApiKey.id == key_id) & (ApiKey.team == team)
+                          & ApiKey.revoked_at.is_null())
+                   .execute())
+    return updated == 1

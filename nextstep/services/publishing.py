@@ -1,0 +1,43 @@
+"""Publishing: freeze a template's current content as its next version.
+
+Runs start from the latest published snapshot, never from the editable draft, so later
+edits to a template change no run and no new run until the template is published again.
+"""
+from ..db import transaction
+from ..ids import utcnow
+from ..models import Template, TemplateTask, TemplateVersion
+from ..schemas.template import TemplateSchema, TemplateTaskSchema
+from .templates import attach_elements, attach_sections
+
+
+def build_snapshot(template):
+    """{"template": {...as the API shows it}, "tasks": [{...}, ...]} by position."""
+    tasks = list(TemplateTask.select().where(TemplateTask.template == template)
+                 .order_by(TemplateTask.position, TemplateTask.id))
+    attach_sections([template])
+    attach_elements(tasks)
+    return {"template": TemplateSchema().dump(template),
+            "tasks": TemplateTaskSchema(many=True).dump(tasks)}
+
+
+def publish_template(template):
+    """Take the next snapshot; the template becomes published and visible to the team."""
+    with transaction():
+        template = Template.get_by_id(template.id)
+        now = utcnow()
+        version = template.version + 1
+        Template.update(version=version, is_published=True, visibility="team", updated_at=now
+                        ).where(Template.id == template.id).execute()
+        template.version, template.is_published = version, True
+        template.visibility, template.updated_at = "team", now
+        TemplateVersion.create(template=template, version=version,
+                               snapshot=build_snapshot(template), created_at=now)
+    return template
+
+
+def latest_snapshot(template):
+    """The newest published snapshot dict, or None for a never-published template."""
+    row = (TemplateVersion.select()
+           .where(TemplateVersion.template == template)
+           .order_by(TemplateVersion.version.desc()).first())
+    return row.snapshot if row else None

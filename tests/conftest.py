@@ -1,0 +1,104 @@
+"""A fresh app on a temporary database file per test, plus small factories.
+
+Set NEXTSTEP_TEST_DATABASE_URL (postgresql://...) to run the suite on PostgreSQL and
+NEXTSTEP_TEST_REDIS_URL (redis://...) to run the rate-limit tests on Redis.
+"""
+import os
+
+import pytest
+
+from nextstep import create_app
+from nextstep.db import create_tables, drop_tables
+from nextstep.models import Member, Team, database
+from nextstep.services.keys import create_api_key
+
+POSTGRES_URL = os.environ.get("NEXTSTEP_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("NEXTSTEP_TEST_REDIS_URL")
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    return POSTGRES_URL or f"sqlite:///{tmp_path / 'nextstep.sqlite3'}"
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path):
+    """Settings for the test app; a test may change them before `app` is built."""
+    return {"TESTING": True, "NEXTSTEP_DATABASE_URL": database_url,
+            "NEXTSTEP_RATELIMIT_STORAGE_URI": "memory://"}
+
+
+@pytest.fixture
+def app(app_config, tmp_path, monkeypatch):
+    monkeypatch.setenv("NEXTSTEP_INSTANCE_PATH", str(tmp_path / "instance"))
+    for key in list(os.environ):
+        if key.startswith("NEXTSTEP_") and key not in ("NEXTSTEP_INSTANCE_PATH",):
+            monkeypatch.delenv(key)
+    app = create_app(app_config)
+    if POSTGRES_URL:
+        drop_tables()
+    create_tables()
+    database.connect(reuse_if_open=True)
+    yield app
+    if not database.is_closed():
+        database.close()
+    if POSTGRES_URL:
+        drop_tables()
+    database.close() if not database.is_closed() else None
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_team(app):
+    counter = iter(range(1, 10_000))
+
+    def make(name=None, subdomain=None, timezone="UTC", subscription_status="active"):
+        n = next(counter)
+        return Team.create(name=name or f"Team {n}", subdomain=subdomain or f"team{n}",
+                           timezone=timezone, subscription_status=subscription_status)
+    return make
+
+
+@pytest.fixture
+def make_member(app):
+    counter = iter(range(1, 10_000))
+
+    def make(team, email=None, name=None, role="member", is_active=True):
+        n = next(counter)
+        return Member.create(team=team, email=email or f"person{n}@example.com",
+                             name=name or f"Person {n}", role=role, is_active=is_active)
+    return make
+
+
+@pytest.fixture
+def make_key(app, make_member):
+    """Returns (plaintext key, ApiKey row) for a new owner of `team`."""
+    def make(team, member=None, name="test key"):
+        member = member or make_member(team, role="owner")
+        row, plaintext = create_api_key(team, member, name)
+        return plaintext, row
+    return make
+
+
+@pytest.fixture
+def team(make_team):
+    return make_team(name="Acme", subdomain="acme")
+
+
+@pytest.fixture
+def api_key(team, make_key):
+    return make_key(team)[0]
+
+
+@pytest.fixture
+def auth(api_key):
+    return {"Authorization": f"Bearer {api_key}"}
