@@ -102,3 +102,49 @@ def api_key(team, make_key):
 @pytest.fixture
 def auth(api_key):
     return {"Authorization": f"Bearer {api_key}"}
+
+
+@pytest.fixture
+def make_template(app):
+    """Build a template from a compact spec, straight in the models.
+
+    tasks: list of dicts with optional keys title, type, is_essential, webhook_enabled,
+    assignee (Member), due_date (rule dict, may name "task:<index>"), depends_on
+    (list of task indexes), section (section index), elements (list of dicts with
+    type, label, required, options). Returns the Template; `template.task_rows` and
+    `template.section_list` hold what was made. publish=True publishes version 1.
+    """
+    from nextstep.models import CustomElement, Section, Template, TemplateTask
+    from nextstep.services.publishing import publish_template
+
+    def make(team, title="Onboarding", tasks=None, sections=(), publish=True, **fields):
+        template = Template.create(team=team, title=title, **fields)
+        section_list = [Section.create(template=template, title=s, position=i)
+                        for i, s in enumerate(sections)]
+        rows = []
+        for position, spec in enumerate(tasks if tasks is not None else [{}]):
+            rows.append(TemplateTask.create(
+                template=template, title=spec.get("title", f"Task {position + 1}"),
+                position=position, type=spec.get("type", "task"),
+                is_essential=spec.get("is_essential", True),
+                webhook_enabled=spec.get("webhook_enabled", False),
+                assignee=spec.get("assignee"),
+                section=section_list[spec["section"]] if "section" in spec else None))
+        for row, spec in zip(rows, tasks if tasks is not None else [{}]):
+            row.depends_on = [rows[i].id for i in spec.get("depends_on", [])]
+            rule = spec.get("due_date")
+            if rule and str(rule.get("from", "")).startswith("task:"):
+                rule = dict(rule, **{"from": "task:" + rows[int(rule["from"][5:])].id})
+            row.due_date = rule
+            row.save()
+            for i, element in enumerate(spec.get("elements", [])):
+                CustomElement.create(task=row, position=i, type=element["type"],
+                                     label=element.get("label", element["type"]),
+                                     required=element.get("required", False),
+                                     options=element.get("options"))
+        if publish:
+            template = publish_template(template)
+        template.task_rows = rows
+        template.section_list = section_list
+        return template
+    return make
