@@ -1,0 +1,32 @@
+# NextStep settings. Copy to instance/config.py and change what you need.
+# Environment variables of the same name override this file; this file overrides
+# the defaults shown here. A bad value stops start-up with a sentence naming the key.
+
+# Database URL. Default: a SQLite file nextstep.sqlite3 in this instance/ folder.
+# PostgreSQL works with no code change: "postgresql://user@127.0.0.1:5432/nextstep".
+# NEXTSTEP_DATABASE_URL = "sqlite:////absolute/path/to/nextstep.sqlite3"
+
+# Where rate-limit counters live: "memory://" for one process, "redis://host:6379/0"
+# when several processes or machines serve the API.
+NEXTSTEP_RATELIMIT_STORAGE_URI = "memory://"
+
+# Requests allowed per API key, counted over a moving window.
+NEXTSTEP_RATE_LIMIT = "100 per minute"
+
+# Failed authentications allowed per client address, so keys cannot be guessed at speed.
+NEXTSTEP_AUTH_FAILURE_LIMIT = "30 per minute"
+
+# Base domain for team subdomains (acme.<base>); None: no subdomain routing.
+NEXTSTEP_BASE_DOMAIN = None
+
+# Largest request body in bytes; larger bodies get 413 payload_too_large.
+NEXTSTEP_MAX_CONTENT_LENGTH = 1024 * 1024
+
+# How many reverse proxies stand in front; 0 ignores X-Forwarded-For entirely.
+NEXTSTEP_PROXY_COUNT = 0
+
+# How long a SQLite writer waits for the write lock, in milliseconds.
+NEXTSTEP_SQLITE_BUSY_TIMEOUT_MS = 5000
+
+# Timezone given to teams created without one (an IANA name).
+NEXTSTEP_DEFAULT_TIMEZONE = "UTC"
