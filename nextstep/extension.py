@@ -2,6 +2,7 @@
 from functools import partial
 
 from .api import build_blueprint
+from .api.health import health
 from .config import apply_defaults_and_validate
 from .db import bind_database
 from .ratelimit import build_limiter, rate_limit_headers
@@ -29,7 +30,7 @@ class NextStep:
         bind_database(app.config["NEXTSTEP_DATABASE_URL"],
                       app.config["NEXTSTEP_SQLITE_BUSY_TIMEOUT_MS"])
         blueprint = build_blueprint()
-        limiter = build_limiter(app, blueprint, app.config)
+        limiter = build_limiter(app, blueprint, app.config, exempt=[health])
         blueprint.after_request(partial(rate_limit_headers, limiter))
         app.register_blueprint(blueprint, url_prefix=url_prefix)
         app.extensions["nextstep"] = NextStepState(url_prefix, limiter)

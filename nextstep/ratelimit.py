@@ -8,7 +8,7 @@ import math
 import time
 
 from flask import current_app, request
-from flask_limiter import Limiter
+from flask_limiter import ExemptionScope, Limiter
 
 from .api.auth import bearer_token
 
@@ -35,7 +35,8 @@ def failed_auth_limit_key():
     return "auth:" + client_address()
 
 
-def build_limiter(app, blueprint, config):
+def build_limiter(app, blueprint, config, exempt=()):
+    """`exempt`: child blueprints (the health check) that the limits never touch."""
     limiter = Limiter(
         key_func=api_key_limit_key,
         strategy="moving-window",
@@ -48,6 +49,9 @@ def build_limiter(app, blueprint, config):
     limiter.limit(config["NEXTSTEP_AUTH_FAILURE_LIMIT"], key_func=failed_auth_limit_key,
                   deduct_when=lambda response: response.status_code == 401)(blueprint)
     limiter.limit(config["NEXTSTEP_RATE_LIMIT"])(blueprint)
+    for child in exempt:
+        limiter.exempt(child, flags=ExemptionScope.ANCESTORS | ExemptionScope.DEFAULT
+                       | ExemptionScope.APPLICATION | ExemptionScope.META)
     limiter.init_app(app)
     return limiter
 

@@ -80,4 +80,8 @@ def register_error_handlers(blueprint):
     blueprint.register_error_handler(APIError, handle_api_error)
     blueprint.register_error_handler(ValidationError, handle_validation_error)
     blueprint.register_error_handler(HTTPException, handle_http_exception)
+    # Flask looks up handlers by status code before class, app-wide before falling back
+    # to class: name each code so a host app's own 404 or 429 page never answers for us.
+    for status in (*HTTP_CODES, 500):
+        blueprint.register_error_handler(status, handle_http_exception)
     blueprint.register_error_handler(Exception, handle_unexpected)
