@@ -4,7 +4,7 @@ import glob
 import pytest
 
 from nextstep.db import is_sqlite
-from nextstep.models import ApiKey, Member, Team, database
+from nextstep.models import ALL_MODELS, ApiKey, Member, Team, database
 from nextstep.services.keys import revoke_api_key
 
 URL = "/api/v1/process-templates"
@@ -88,9 +88,18 @@ def test_health_needs_no_key(client):
     assert response.json == {"data": {"status": "ok", "database": "ok"}}
 
 
-def test_no_plaintext_key_is_stored(client, app, team, make_key, database_url):
+def test_no_plaintext_key_is_stored_in_any_row(client, team, make_key):
+    keys = [make_key(team)[0] for _ in range(3)]
+    for key in keys:
+        client.get(URL, headers={"Authorization": f"Bearer {key}"})
+    every_row = repr([list(model.select().tuples()) for model in ALL_MODELS])
+    for key in keys:
+        assert key[9:] not in every_row
+
+
+def test_no_plaintext_key_is_in_the_database_file(client, app, team, make_key, database_url):
     if not is_sqlite():
-        pytest.skip("reads the SQLite file itself")
+        pytest.skip("reads the SQLite file itself; the row check covers PostgreSQL")
     keys = [make_key(team)[0] for _ in range(3)]
     for key in keys:
         client.get(URL, headers={"Authorization": f"Bearer {key}"})

@@ -88,8 +88,9 @@ def test_a_database_error_is_500_and_changes_nothing(client, auth, team, make_te
 def test_health_is_503_when_the_database_fails(client, monkeypatch):
     def fail(*args, **kwargs):
         raise OperationalError("disk I/O error")
-    monkeypatch.setattr(database.obj, "execute_sql", fail)
-    response = client.get(BASE + "/health")
+    with monkeypatch.context() as patch:
+        patch.setattr(database.obj, "execute_sql", fail)
+        response = client.get(BASE + "/health")
     assert response.status_code == 503
     assert response.json == {"error": {"code": "unavailable",
                                        "message": "The database is not answering"}}
