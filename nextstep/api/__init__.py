@@ -9,6 +9,7 @@ from .auth import authenticate
 from .errors import register_error_handlers
 from .health import health
 from .routing import add_catch_all
+from .runs import runs
 from .templates import templates
 
 PUBLIC_ENDPOINTS = {"health.check_health"}
@@ -19,6 +20,7 @@ def build_blueprint():
     api = Blueprint("nextstep", __name__)
     api.register_blueprint(health)
     api.register_blueprint(templates)
+    api.register_blueprint(runs)
     add_catch_all(api)
     register_error_handlers(api)
     api.before_request(open_connection)
