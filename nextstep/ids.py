@@ -1,7 +1,7 @@
 """Identifiers and timestamps in the shapes the public API uses."""
 import secrets
 import string
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -13,7 +13,7 @@ def new_id(length=20):
 
 def utcnow():
     """Naive UTC, truncated to milliseconds so what we store is what we print."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
@@ -22,7 +22,7 @@ def format_timestamp(value):
     if value is None:
         return None
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(UTC).replace(tzinfo=None)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
@@ -30,5 +30,5 @@ def parse_timestamp(text):
     """Parse ISO 8601 into naive UTC; a date or a naive time is taken as UTC."""
     value = datetime.fromisoformat(text)
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(UTC).replace(tzinfo=None)
     return value.replace(microsecond=value.microsecond // 1000 * 1000)

@@ -118,11 +118,12 @@ def make_template(app):
     from nextstep.services.publishing import publish_template
 
     def make(team, title="Onboarding", tasks=None, sections=(), publish=True, **fields):
+        tasks = tasks if tasks is not None else [{}]
         template = Template.create(team=team, title=title, **fields)
         section_list = [Section.create(template=template, title=s, position=i)
                         for i, s in enumerate(sections)]
         rows = []
-        for position, spec in enumerate(tasks if tasks is not None else [{}]):
+        for position, spec in enumerate(tasks):
             rows.append(TemplateTask.create(
                 template=template, title=spec.get("title", f"Task {position + 1}"),
                 position=position, type=spec.get("type", "task"),
@@ -130,7 +131,7 @@ def make_template(app):
                 webhook_enabled=spec.get("webhook_enabled", False),
                 assignee=spec.get("assignee"),
                 section=section_list[spec["section"]] if "section" in spec else None))
-        for row, spec in zip(rows, tasks if tasks is not None else [{}]):
+        for row, spec in zip(rows, tasks, strict=True):
             row.depends_on = [rows[i].id for i in spec.get("depends_on", [])]
             rule = spec.get("due_date")
             if rule and str(rule.get("from", "")).startswith("task:"):

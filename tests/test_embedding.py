@@ -4,12 +4,11 @@ from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from conftest import POSTGRES_URL
 from nextstep import NextStep
 from nextstep.db import create_tables, drop_tables
 from nextstep.models import Member, Team, database
 from nextstep.services.keys import create_api_key
-
-from conftest import POSTGRES_URL
 
 PREFIX = "/nextstep/api/v1"
 

@@ -3,7 +3,6 @@ import logging
 import sys
 
 import pytest
-
 from peewee import OperationalError
 
 from nextstep.models import Template, database

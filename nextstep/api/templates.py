@@ -5,8 +5,12 @@ from ..errors import bad_request
 from ..models import Template, TemplateTask
 from ..schemas.common import listing, single
 from ..schemas.template import TemplateSchema, TemplateTaskSchema
-from ..services.templates import (attach_elements, attach_sections, get_template,
-                                  template_task_or_none)
+from ..services.templates import (
+    attach_elements,
+    attach_sections,
+    get_template,
+    template_task_or_none,
+)
 from .pagination import bad_cursor, by_position, newest_first, page, page_args
 
 templates = Blueprint("templates", __name__)

@@ -2,8 +2,7 @@
 from .base import BaseModel, database
 from .run import RUN_STATUSES, Event, Run, RunTask
 from .team import ApiKey, Member, Team
-from .template import (CustomElement, Section, Template, TemplateTask,
-                       TemplateVersion)
+from .template import CustomElement, Section, Template, TemplateTask, TemplateVersion
 
 ALL_MODELS = [Team, Member, ApiKey, Template, Section, TemplateTask, CustomElement,
               TemplateVersion, Run, RunTask, Event]

@@ -1,6 +1,13 @@
 """Process runs: frozen copies of a published template, worked task by task."""
-from peewee import (BooleanField, CharField, DateTimeField, ForeignKeyField,
-                    IntegerField, JSONField, TextField)
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    JSONField,
+    TextField,
+)
 
 from ..ids import utcnow
 from .base import BaseModel, IdField

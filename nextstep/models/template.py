@@ -1,6 +1,13 @@
 """Process templates: the checklists runs are started from."""
-from peewee import (BooleanField, CharField, DateTimeField, ForeignKeyField,
-                    IntegerField, JSONField, TextField)
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    JSONField,
+    TextField,
+)
 
 from ..ids import utcnow
 from .base import BaseModel, IdField
