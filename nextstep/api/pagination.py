@@ -1,5 +1,10 @@
-"""The one pagination helper: validated limit and cursor, keyset pages, no OFFSET."""
+"""The one pagination helper: validated limit and cursor, keyset pages, no OFFSET.
+
+Row-value comparisons, `(created_at, id) < (?, ?)`, let SQLite and PostgreSQL seek
+straight to the cursor on the index, so a deep page costs what the first one does.
+"""
 from flask import request
+from peewee import Tuple
 
 from ..errors import bad_request
 
@@ -31,18 +36,16 @@ def bad_cursor():
 def newest_first(query, model, cursor_row, limit):
     """Keyset page over (created_at, id) descending, starting after `cursor_row`."""
     if cursor_row is not None:
-        query = query.where(
-            (model.created_at < cursor_row.created_at)
-            | ((model.created_at == cursor_row.created_at) & (model.id < cursor_row.id)))
+        query = query.where(Tuple(model.created_at, model.id)
+                            < Tuple(cursor_row.created_at, cursor_row.id))
     return query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
 
 
 def by_position(query, model, cursor_row, limit):
     """Keyset page over (position, id) ascending, starting after `cursor_row`."""
     if cursor_row is not None:
-        query = query.where(
-            (model.position > cursor_row.position)
-            | ((model.position == cursor_row.position) & (model.id > cursor_row.id)))
+        query = query.where(Tuple(model.position, model.id)
+                            > Tuple(cursor_row.position, cursor_row.id))
     return query.order_by(model.position, model.id).limit(limit + 1)
 
 

@@ -40,6 +40,7 @@ class Run(BaseModel):
             (("team", "created_at", "id"), False),
             (("team", "template", "created_at", "id"), False),
             (("team", "status", "created_at", "id"), False),
+            (("team", "template", "status", "created_at", "id"), False),
         )
 
 
@@ -72,7 +73,7 @@ class RunTask(BaseModel):
 
     class Meta:
         indexes = (
-            (("run", "position"), False),
+            (("run", "position", "id"), False),
             (("run", "template_task_id"), False),
         )
 

@@ -73,7 +73,7 @@ class TemplateTask(BaseModel):
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("template", "position"), False),)
+        indexes = ((("template", "position", "id"), False),)
 
 
 class CustomElement(BaseModel):
