@@ -1,0 +1,117 @@
+"""Getting a server going: `nextstep serve` (waitress) and `nextstep bootstrap-demo`.
+
+Both build on cli.py's helpers; cli.register_commands adds them to app.cli.
+"""
+from pathlib import Path
+
+import click
+import waitress
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .cli import import_failure, operator_command
+from .db import transaction
+from .models import Team
+from .services.importer import TemplateImportError, import_template, read_template_file
+from .services.keys import create_api_key
+from .services.teams import add_member, create_team
+
+SAMPLE_FILE = Path("docs", "examples", "onboarding.json")
+DEMO_SUBDOMAIN = "demo"
+DEMO_OWNER = "owner@example.com"
+WAITRESS_HEADROOM = 16 * 1024 * 1024
+WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
+
+
+def waitress_options(config, host, port, threads):
+    """waitress buffers a whole body before the app sees it, and answers plain text past
+    its own limit; set well above ours, an oversized body gets our JSON 413 instead."""
+    limit = config["NEXTSTEP_MAX_CONTENT_LENGTH"]
+    return {"host": host, "port": port, "threads": threads,
+            "max_request_body_size": max(16 * limit, limit + WAITRESS_HEADROOM)}
+
+
+def base_url(host, port, url_prefix):
+    """The address to paste into a client: a wildcard bind is reached on loopback."""
+    host = WILDCARD_HOSTS.get(host, host)
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}{url_prefix}"
+
+
+def find_sample():
+    """docs/examples/onboarding.json of the source tree this package runs from, else of the
+    working directory; None when neither exists (an installed wheel has no docs/)."""
+    candidates = (Path(__file__).resolve().parent.parent / SAMPLE_FILE, Path.cwd() / SAMPLE_FILE)
+    return next((path for path in candidates if path.is_file()), None)
+
+
+def bootstrap_demo(data, timezone):
+    """(team, owner, template, key) for a new demo team, or None when any team exists.
+
+    One transaction: a bad sample file or a concurrent bootstrap leaves nothing behind.
+    """
+    with transaction():
+        if Team.select().exists():
+            return None
+        team = create_team("Demo", DEMO_SUBDOMAIN, timezone)
+        owner = add_member(team, DEMO_OWNER, "Demo Owner", "owner")
+        template = import_template(team, data, publish=True)
+        _row, key = create_api_key(team, owner, "demo")
+    return team, owner, template, key
+
+
+def key_hint():
+    """The command that makes another key: for the demo team when it is there."""
+    if Team.select().where(Team.subdomain == DEMO_SUBDOMAIN).exists():
+        return f"nextstep create-api-key --team {DEMO_SUBDOMAIN} --by {DEMO_OWNER} --name NAME"
+    return "nextstep create-api-key --team SUBDOMAIN --by OWNER_EMAIL --name NAME"
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 1024))
+@with_appcontext
+def serve_command(host, port, threads):
+    """Serve the API with waitress until Ctrl+C."""
+    app = current_app._get_current_object()
+    url = base_url(host, port, app.extensions["nextstep"].url_prefix)
+    click.echo(f"Serving NextStep on {url} with {threads} threads; Ctrl+C stops it.")
+    waitress.serve(app, **waitress_options(app.config, host, port, threads))
+
+
+@operator_command("bootstrap-demo")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Host for the curl line.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False),
+              help="Template to import; default docs/examples/onboarding.json.")
+def bootstrap_demo_command(host, port, path):
+    """On an empty database: a demo team, owner, template and key; else a hint."""
+    if Team.select().exists():
+        click.echo("Teams already exist, so no demo data was created. To make another key:")
+        click.echo(f"  {key_hint()}")
+        return
+    path = path or find_sample()
+    if path is None:
+        raise click.ClickException(f"{SAMPLE_FILE} was not found; pass --file with a "
+                                   f"template file (see docs/import-format.md).")
+    try:
+        with open(path, encoding="utf-8") as file:
+            data = read_template_file(file)
+        created = bootstrap_demo(data, current_app.config["NEXTSTEP_DEFAULT_TIMEZONE"])
+    except TemplateImportError as error:
+        raise import_failure(error) from None
+    if created is None:
+        raise click.ClickException("Another process created a team at the same moment; run "
+                                   "bootstrap-demo again to see how to make a key.")
+    team, owner, template, key = created
+    url = base_url(host, port, current_app.extensions["nextstep"].url_prefix)
+    click.echo(f'Created team "{team.subdomain}", owner {owner.email} and published '
+               f'template "{template.title}".')
+    click.echo("Your API key is on the last line; it is shown only this once. Try:")
+    click.echo(f'  curl -H "Authorization: Bearer {key}" {url}/process-templates')
+    click.echo(key)
+
+
+SERVE_COMMANDS = [serve_command, bootstrap_demo_command]

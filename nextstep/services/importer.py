@@ -1,0 +1,221 @@
+"""Importing a template file: check everything first, then write it all in one transaction.
+
+A file names its sections and tasks with keys local to the file; the server gives every
+row its own id, and rewrites references (`depends_on`, `task:<key>` due dates) to ids.
+"""
+import json
+
+from marshmallow import ValidationError
+
+from ..db import transaction
+from ..errors import APIError
+from ..ids import new_id, utcnow
+from ..models import CustomElement, Member, Section, Template, TemplateTask
+from ..schemas.importer import TOP_LEVEL, TemplateFileSchema, error_paths, path_order
+from .publishing import publish_template
+
+JSON_TYPES = {dict: "an object", list: "an array", str: "a string", int: "a number",
+              float: "a number", bool: "a boolean", type(None): "null"}
+TEMPLATE_FIELDS = ("title", "description", "cover_image", "icon", "icon_type")
+
+
+class TemplateImportError(APIError):
+    """Every fault found in a file, as (path, message) pairs; nothing was written."""
+
+    def __init__(self, errors):
+        details = {}
+        for path, message in errors:
+            details.setdefault(path, []).append(message)
+        super().__init__(422, "validation_error", "The template file is not valid", details)
+        self.errors = list(errors)
+
+
+def parse_template_json(text):
+    """JSON text to data; a syntax error or a repeated field in an object is a fault."""
+    def no_repeats(pairs):
+        seen = set()
+        for name, _value in pairs:
+            if name in seen:
+                raise TemplateImportError([(TOP_LEVEL, f'Field "{name}" appears twice '
+                                                       f"in one object.")])
+            seen.add(name)
+        return dict(pairs)
+    try:
+        return json.loads(text, object_pairs_hook=no_repeats)
+    except json.JSONDecodeError as error:
+        raise TemplateImportError([(TOP_LEVEL, f"Not valid JSON: {error.msg} at line "
+                                               f"{error.lineno}, column {error.colno}.")]) from None
+
+
+def read_template_file(file):
+    """The data of an open text file; undecodable bytes are a fault, like bad JSON."""
+    try:
+        text = file.read()
+    except UnicodeDecodeError:
+        raise TemplateImportError([(TOP_LEVEL, "Not UTF-8 text.")]) from None
+    return parse_template_json(text)
+
+
+def import_template(team, data, publish=False, template=None):
+    """Create a template of `team` from file data, or replace `template`'s draft content.
+
+    Replacing keeps the template's id, version and published snapshots: runs copy a
+    snapshot, so they never change; `publish=True` takes the next snapshot.
+    """
+    if not isinstance(data, dict):
+        kind = JSON_TYPES.get(type(data), type(data).__name__)
+        raise TemplateImportError([(TOP_LEVEL, f"Must be a JSON object, not {kind}.")])
+    if template is not None and template.team_id != team.id:
+        raise APIError(404, "not_found", "Process template not found")
+    try:
+        content = TemplateFileSchema().load(data)
+    except ValidationError as error:
+        raise TemplateImportError(error_paths(error.messages)) from None
+    members = check_references(team, content)
+    with transaction():
+        template = write_template(team, content, members, template)
+        if publish:
+            template = publish_template(template)
+    return template
+
+
+def _keys(items, path, what, errors):
+    """{key: index} of the items that have a key; a repeated key is a fault."""
+    found = {}
+    for index, item in enumerate(items):
+        key = item.get("key")
+        if key is None:
+            continue
+        if key in found:
+            errors.append((f"{path}.{index}.key", f'Duplicate {what} key "{key}".'))
+        else:
+            found[key] = index
+    return found
+
+
+def check_references(team, content):
+    """Check keys, references and assignees; returns {email: Member} or raises."""
+    errors = []
+    tasks = content["tasks"]
+    sections = _keys(content["sections"], "sections", "section", errors)
+    task_index = _keys(tasks, "tasks", "task", errors)
+    for i, task in enumerate(tasks):
+        path = f"tasks.{i}"
+        _keys(task["custom_elements"], f"{path}.custom_elements", "element", errors)
+        if task["section"] is not None and task["section"] not in sections:
+            errors.append((f"{path}.section", f'Unknown section key "{task["section"]}".'))
+        for j, key in enumerate(task["depends_on"]):
+            if key not in task_index:
+                errors.append((f"{path}.depends_on.{j}", f'Unknown task key "{key}".'))
+            elif task_index[key] == i:
+                errors.append((f"{path}.depends_on.{j}", "A task cannot depend on itself."))
+            elif key in task["depends_on"][:j]:
+                errors.append((f"{path}.depends_on.{j}", f'Task key "{key}" appears twice.'))
+        rule = task["due_date"]
+        if rule and rule.get("from", "").startswith("task:"):
+            key = rule["from"][5:]
+            if key not in task_index:
+                errors.append((f"{path}.due_date.from", f'Unknown task key "{key}".'))
+            elif task_index[key] == i:
+                errors.append((f"{path}.due_date.from",
+                               "A due date cannot be relative to its own task."))
+    members = _assignees(team, tasks, errors)
+    errors.extend(_cycles(tasks, task_index))
+    if errors:
+        raise TemplateImportError(sorted(errors, key=path_order))
+    return members
+
+
+def _assignees(team, tasks, errors):
+    """{email: Member} of the assignees; one that is not an active member is a fault."""
+    emails = {task["assignee"].strip().lower() for task in tasks
+              if task["assignee"] is not None}
+    members = {}
+    if emails:
+        rows = Member.select().where((Member.team == team) & Member.email.in_(list(emails))
+                                     & Member.is_active)
+        members = {member.email: member for member in rows}
+    for i, task in enumerate(tasks):
+        if task["assignee"] is not None and task["assignee"].strip().lower() not in members:
+            errors.append((f"tasks.{i}.assignee",
+                           f'"{task["assignee"]}" is not an active member of this team.'))
+    return members
+
+
+def _cycles(tasks, task_index):
+    """One fault per dependency cycle, at the cycle's first task in file order.
+
+    Unknown and self references are reported elsewhere and skipped here. Depth-first
+    without recursion, so a long chain of tasks cannot exhaust the stack.
+    """
+    needs = [[task_index[key] for key in task["depends_on"] if task_index.get(key, i) != i]
+             for i, task in enumerate(tasks)]
+    state, faults = {}, {}
+    for root in range(len(tasks)):
+        if root in state:
+            continue
+        path, pending = [root], [iter(needs[root])]
+        state[root] = "open"
+        while path:
+            j = next(pending[-1], None)
+            if j is None:
+                state[path.pop()] = "done"
+                pending.pop()
+            elif state.get(j) == "open":
+                cycle = path[path.index(j):]
+                start = cycle.index(min(cycle))
+                cycle = cycle[start:] + cycle[:start]
+                names = " -> ".join(tasks[k]["key"] for k in cycle + [cycle[0]])
+                faults.setdefault(cycle[0], f"Dependency cycle: {names}.")
+            elif j not in state:
+                state[j] = "open"
+                path.append(j)
+                pending.append(iter(needs[j]))
+    return [(f"tasks.{i}.depends_on", faults[i]) for i in sorted(faults)]
+
+
+def _clear(template):
+    """Remove a template's draft content; published snapshots stay as they are."""
+    task_ids = TemplateTask.select(TemplateTask.id).where(TemplateTask.template == template)
+    CustomElement.delete().where(CustomElement.task.in_(task_ids)).execute()
+    TemplateTask.delete().where(TemplateTask.template == template).execute()
+    Section.delete().where(Section.template == template).execute()
+
+
+def write_template(team, content, members, template):
+    """Insert the checked content; ids are drawn first so references can name them."""
+    now = utcnow()
+    fields = {name: content[name] for name in TEMPLATE_FIELDS}
+    if template is None:
+        template = Template.create(team=team, created_at=now, updated_at=now, **fields)
+    else:
+        _clear(template)
+        Template.update(updated_at=now, **fields).where(Template.id == template.id).execute()
+        template = Template.get_by_id(template.id)
+    section_ids = {}
+    for position, spec in enumerate(content["sections"]):
+        row = Section.create(template=template, position=position, title=spec["title"],
+                             description=spec["description"], color=spec["color"])
+        if spec.get("key") is not None:
+            section_ids[spec["key"]] = row.id
+    tasks = content["tasks"]
+    ids = [new_id() for _ in tasks]
+    task_ids = {task["key"]: ids[i] for i, task in enumerate(tasks) if task.get("key")}
+    for position, spec in enumerate(tasks):
+        rule = spec["due_date"]
+        if rule and rule.get("from", "").startswith("task:"):
+            rule = dict(rule, **{"from": "task:" + task_ids[rule["from"][5:]]})
+        assignee = (members[spec["assignee"].strip().lower()]
+                    if spec["assignee"] is not None else None)
+        TemplateTask.create(
+            id=ids[position], template=template, position=position, title=spec["title"],
+            description=spec["description"], section=section_ids.get(spec["section"]),
+            type=spec["type"], is_essential=spec["is_essential"],
+            webhook_enabled=spec["webhook_enabled"], assignee=assignee,
+            due_date=rule, depends_on=[task_ids[key] for key in spec["depends_on"]],
+            created_at=now, updated_at=now)
+        for index, element in enumerate(spec["custom_elements"]):
+            CustomElement.create(task=ids[position], position=index, type=element["type"],
+                                 label=element["label"], required=element["required"],
+                                 options=element["options"])
+    return template
