@@ -16,7 +16,7 @@ from .services.importer import TemplateImportError, import_template, read_templa
 from .services.keys import create_api_key
 from .services.teams import add_member, create_team
 
-SAMPLE_FILE = Path("docs", "examples", "onboarding.json")
+SAMPLE_FILE = Path(__file__).resolve().parent / "examples" / "onboarding.json"
 DEMO_SUBDOMAIN = "demo"
 DEMO_OWNER = "owner@example.com"
 WAITRESS_HEADROOM = 16 * 1024 * 1024
@@ -40,10 +40,9 @@ def base_url(host, port, url_prefix):
 
 
 def find_sample():
-    """docs/examples/onboarding.json of the source tree this package runs from, else of the
-    working directory; None when neither exists (an installed wheel has no docs/)."""
-    candidates = (Path(__file__).resolve().parent.parent / SAMPLE_FILE, Path.cwd() / SAMPLE_FILE)
-    return next((path for path in candidates if path.is_file()), None)
+    """The sample ships inside the package (docs/examples/ links to it), so an installed
+    wheel has it too; None only when the install was stripped of package data."""
+    return SAMPLE_FILE if SAMPLE_FILE.is_file() else None
 
 
 def bootstrap_demo(data, timezone):
@@ -85,7 +84,7 @@ def serve_command(host, port, threads):
 @click.option("--host", default="127.0.0.1", show_default=True, help="Host for the curl line.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False),
-              help="Template to import; default docs/examples/onboarding.json.")
+              help="Template to import; default: the shipped sample.")
 def bootstrap_demo_command(host, port, path):
     """On an empty database: a demo team, owner, template and key; else a hint."""
     if Team.select().exists():
@@ -94,8 +93,9 @@ def bootstrap_demo_command(host, port, path):
         return
     path = path or find_sample()
     if path is None:
-        raise click.ClickException(f"{SAMPLE_FILE} was not found; pass --file with a "
-                                   f"template file (see docs/import-format.md).")
+        raise click.ClickException("The sample template nextstep/examples/onboarding.json is "
+                                   "not installed; pass --file with a template file "
+                                   "(see docs/import-format.md).")
     try:
         with open(path, encoding="utf-8") as file:
             data = read_template_file(file)

@@ -99,8 +99,8 @@ def test_without_a_sample_file_it_says_to_pass_one(runner, monkeypatch):
     monkeypatch.setattr(serving, "find_sample", lambda: None)
     result = runner.invoke(args=["bootstrap-demo"])
     assert (result.exit_code, result.stderr) == (1, (
-        "Error: docs/examples/onboarding.json was not found; pass --file with a template file "
-        "(see docs/import-format.md).\n"))
+        "Error: The sample template nextstep/examples/onboarding.json is not installed; pass "
+        "--file with a template file (see docs/import-format.md).\n"))
     assert counts() == [0, 0, 0, 0, 0]
 
 
@@ -118,9 +118,11 @@ def test_bootstrap_demo_rechecks_for_teams_inside_its_transaction(make_team):
     assert counts() == [1, 0, 0, 0, 0]
 
 
-def test_the_sample_is_found_next_to_the_package():
-    root = Path(nextstep.__file__).resolve().parent.parent
-    assert serving.find_sample() == root / "docs" / "examples" / "onboarding.json"
+def test_the_sample_ships_in_the_package_and_docs_shows_the_same_file():
+    package = Path(nextstep.__file__).resolve().parent
+    assert serving.find_sample() == package / "examples" / "onboarding.json"
+    docs_copy = package.parent / "docs" / "examples" / "onboarding.json"
+    assert docs_copy.resolve() == serving.find_sample()
 
 
 def test_missing_tables_say_to_run_init_db(runner):
