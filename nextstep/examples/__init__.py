@@ -1,0 +1,1 @@
+"""Sample files shipped with NextStep (the demo template of `make run`)."""
