@@ -1,0 +1,86 @@
+"""/process-runs and /process-runs/:id/tasks: thin views over the run services."""
+from flask import Blueprint, g, request, url_for
+
+from ..errors import bad_request
+from ..models import RUN_STATUSES, Run, RunTask
+from ..schemas.common import listing, single
+from ..schemas.run import RunSchema, RunStartSchema, RunTaskPatchSchema, RunTaskSchema
+from ..services.run_tasks import update_task
+from ..services.runs import (
+    get_run,
+    get_run_task,
+    run_or_none,
+    run_tasks_query,
+    runs_query,
+    start_run,
+    task_or_none,
+)
+from .body import json_body
+from .pagination import bad_cursor, by_position, newest_first, page, page_args
+
+runs = Blueprint("runs", __name__)
+start_schema = RunStartSchema()
+patch_schema = RunTaskPatchSchema()
+run_schema = RunSchema()
+run_list_schema = RunSchema(many=True)
+task_schema = RunTaskSchema()
+task_list_schema = RunTaskSchema(many=True)
+
+
+@runs.get("/process-runs")
+def list_runs():
+    """Newest first; `template_id` and `status` filter, and a cursor continues the filter."""
+    limit, cursor = page_args()
+    status = request.args.get("status")
+    if status is not None and status not in RUN_STATUSES:
+        raise bad_request("status must be active or completed",
+                          {"status": ["Must be one of: active, completed."]})
+    query = runs_query(g.nextstep_team, request.args.get("template_id") or None, status)
+    cursor_row = None
+    if cursor is not None:
+        cursor_row = run_or_none(g.nextstep_team, cursor)
+        if cursor_row is None:
+            raise bad_cursor()
+    rows, pagination = page(newest_first(query, Run, cursor_row, limit), limit)
+    return listing(run_list_schema.dump(rows), pagination)
+
+
+@runs.post("/process-runs")
+def create_run():
+    run = start_run(g.nextstep_team, start_schema.load(json_body()))
+    return single(run_schema.dump(run)), 201, {"Location": url_for(".show_run", run_id=run.id)}
+
+
+@runs.get("/process-runs/<run_id>")
+def show_run(run_id):
+    return single(run_schema.dump(get_run(g.nextstep_team, run_id)))
+
+
+@runs.get("/process-runs/<run_id>/tasks")
+def list_run_tasks(run_id):
+    """By position; the cursor must be a task of this run. The run itself is read only
+    when the answer may be a 404 (no cursor row, or an empty page)."""
+    limit, cursor = page_args()
+    team = g.nextstep_team
+    cursor_row = None
+    if cursor is not None:
+        cursor_row = task_or_none(team, run_id, cursor)
+        if cursor_row is None:
+            get_run(team, run_id)
+            raise bad_cursor()
+    query = by_position(run_tasks_query(team, run_id), RunTask, cursor_row, limit)
+    rows, pagination = page(query, limit)
+    if not rows:
+        get_run(team, run_id)
+    return listing(task_list_schema.dump(rows), pagination)
+
+
+@runs.get("/process-runs/<run_id>/tasks/<task_id>")
+def show_run_task(run_id, task_id):
+    return single(task_schema.dump(get_run_task(g.nextstep_team, run_id, task_id)))
+
+
+@runs.patch("/process-runs/<run_id>/tasks/<task_id>")
+def patch_run_task(run_id, task_id):
+    changes = patch_schema.load(json_body())
+    return single(task_schema.dump(update_task(g.nextstep_team, run_id, task_id, changes)))
