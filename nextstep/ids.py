@@ -6,9 +6,19 @@ from datetime import UTC, datetime
 _ALPHABET = string.ascii_letters + string.digits
 
 
+_UNBIASED = 248  # 4 * 62: bytes at or above it are dropped so every character is equally likely
+
+
 def new_id(length=20):
-    """A random id over [A-Za-z0-9], as the public API's ids are."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    """A random id over [A-Za-z0-9], as the public API's ids are.
+
+    One draw of CSPRNG bytes per id rather than a `secrets.choice` call per character:
+    starting a 50-task run makes over fifty ids.
+    """
+    chars = []
+    while len(chars) < length:
+        chars += [_ALPHABET[b % 62] for b in secrets.token_bytes(length + 4) if b < _UNBIASED]
+    return "".join(chars[:length])
 
 
 def utcnow():
