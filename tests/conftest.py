@@ -8,7 +8,7 @@ import os
 import pytest
 
 from nextstep import create_app
-from nextstep.db import create_tables, drop_tables
+from nextstep.db import close_all_connections, create_tables, drop_tables
 from nextstep.models import Member, Team, database
 from nextstep.services.keys import create_api_key
 
@@ -44,7 +44,7 @@ def app(app_config, tmp_path, monkeypatch):
         database.close()
     if POSTGRES_URL:
         drop_tables()
-    database.close() if not database.is_closed() else None
+    close_all_connections()
 
 
 @pytest.fixture

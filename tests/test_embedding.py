@@ -6,7 +6,7 @@ from flask_limiter.util import get_remote_address
 
 from conftest import POSTGRES_URL
 from nextstep import NextStep
-from nextstep.db import create_tables, drop_tables
+from nextstep.db import close_all_connections, create_tables, drop_tables
 from nextstep.models import Member, Team, database
 from nextstep.services.keys import create_api_key
 
@@ -39,10 +39,11 @@ def host(database_url, tmp_path):
         drop_tables()
     create_tables()
     yield app
-    if POSTGRES_URL:
-        drop_tables()
     if not database.is_closed():
         database.close()
+    if POSTGRES_URL:
+        drop_tables()
+    close_all_connections()
 
 
 @pytest.fixture

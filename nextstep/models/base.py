@@ -1,5 +1,7 @@
 """The deferred database handle and what every model shares."""
-from peewee import CharField, DatabaseProxy, Model
+from datetime import datetime
+
+from peewee import CharField, DatabaseProxy, DateTimeField, Model
 
 from ..ids import new_id
 
@@ -15,3 +17,16 @@ class BaseModel(Model):
 def IdField(**kwargs):
     """Primary key: a 20-character random id, as in the public API."""
     return CharField(max_length=20, primary_key=True, default=new_id, **kwargs)
+
+
+class TimestampField(DateTimeField):
+    """Naive UTC. SQLite hands datetimes back as ISO text; `fromisoformat` reads it in C,
+    where Peewee's default tries `strptime` format by format (a list page reads hundreds)."""
+
+    def adapt(self, value):
+        if value and isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                return super().adapt(value)
+        return value

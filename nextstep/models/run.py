@@ -2,7 +2,6 @@
 from peewee import (
     BooleanField,
     CharField,
-    DateTimeField,
     ForeignKeyField,
     IntegerField,
     JSONField,
@@ -10,7 +9,7 @@ from peewee import (
 )
 
 from ..ids import utcnow
-from .base import BaseModel, IdField
+from .base import BaseModel, IdField, TimestampField
 from .team import Team
 from .template import Template
 
@@ -28,12 +27,12 @@ class Run(BaseModel):
     status = CharField(default="active")
     started_by = CharField(max_length=20, default="api")
     timezone = CharField()
-    due_date = DateTimeField(null=True)
+    due_date = TimestampField(null=True)
     is_shared = BooleanField(default=False)
     sections = JSONField(default=list)
-    created_at = DateTimeField(default=utcnow)
-    updated_at = DateTimeField(default=utcnow)
-    completed_at = DateTimeField(null=True)
+    created_at = TimestampField(default=utcnow)
+    updated_at = TimestampField(default=utcnow)
+    completed_at = TimestampField(null=True)
 
     class Meta:
         indexes = (
@@ -59,17 +58,17 @@ class RunTask(BaseModel):
     is_essential = BooleanField(default=True)
     webhook_enabled = BooleanField(default=False)
     assignee = CharField(max_length=20, null=True)
-    due_date = DateTimeField(null=True)
+    due_date = TimestampField(null=True)
     due_rule = JSONField(null=True)
     depends_on = JSONField(default=list)
     completed = BooleanField(default=False)
-    completed_at = DateTimeField(null=True)
+    completed_at = TimestampField(null=True)
     completed_by = CharField(max_length=20, null=True)
     skipped = BooleanField(default=False)
     approval = JSONField(null=True)
     custom_elements = JSONField(default=list)
-    created_at = DateTimeField(default=utcnow)
-    updated_at = DateTimeField(default=utcnow)
+    created_at = TimestampField(default=utcnow)
+    updated_at = TimestampField(default=utcnow)
 
     class Meta:
         indexes = (
@@ -85,7 +84,7 @@ class Event(BaseModel):
     team = ForeignKeyField(Team, backref="events", on_delete="CASCADE")
     event = CharField(max_length=64)
     payload = JSONField()
-    created_at = DateTimeField(default=utcnow)
+    created_at = TimestampField(default=utcnow)
 
     class Meta:
         indexes = ((("team", "created_at"), False),)

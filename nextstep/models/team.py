@@ -1,8 +1,8 @@
 """A team and who may act for it: members and API keys."""
-from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField
+from peewee import BooleanField, CharField, ForeignKeyField
 
 from ..ids import utcnow
-from .base import BaseModel, IdField
+from .base import BaseModel, IdField, TimestampField
 
 ROLES = ("owner", "admin", "member")
 SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "canceled")
@@ -15,7 +15,7 @@ class Team(BaseModel):
     subdomain = CharField(max_length=63, unique=True)
     timezone = CharField(default="UTC")
     subscription_status = CharField(default="active")
-    created_at = DateTimeField(default=utcnow)
+    created_at = TimestampField(default=utcnow)
 
     @property
     def subscription_is_active(self):
@@ -31,7 +31,7 @@ class Member(BaseModel):
     name = CharField()
     role = CharField(default="member")
     is_active = BooleanField(default=True)
-    created_at = DateTimeField(default=utcnow)
+    created_at = TimestampField(default=utcnow)
 
     class Meta:
         indexes = ((("team", "email"), True),)
@@ -47,6 +47,6 @@ class ApiKey(BaseModel):
     digest = CharField(max_length=64, unique=True)
     prefix = CharField(max_length=16)
     last_four = CharField(max_length=4)
-    created_at = DateTimeField(default=utcnow)
-    last_used_at = DateTimeField(null=True)
-    revoked_at = DateTimeField(null=True)
+    created_at = TimestampField(default=utcnow)
+    last_used_at = TimestampField(null=True)
+    revoked_at = TimestampField(null=True)

@@ -2,7 +2,6 @@
 from peewee import (
     BooleanField,
     CharField,
-    DateTimeField,
     ForeignKeyField,
     IntegerField,
     JSONField,
@@ -10,7 +9,7 @@ from peewee import (
 )
 
 from ..ids import utcnow
-from .base import BaseModel, IdField
+from .base import BaseModel, IdField, TimestampField
 from .team import Member, Team
 
 TASK_TYPES = ("task", "approval")
@@ -32,8 +31,8 @@ class Template(BaseModel):
     visibility = CharField(default="private")
     is_published = BooleanField(default=False)
     version = IntegerField(default=0)
-    created_at = DateTimeField(default=utcnow)
-    updated_at = DateTimeField(default=utcnow)
+    created_at = TimestampField(default=utcnow)
+    updated_at = TimestampField(default=utcnow)
 
     class Meta:
         indexes = (
@@ -69,8 +68,8 @@ class TemplateTask(BaseModel):
     assignee = ForeignKeyField(Member, null=True, on_delete="SET NULL")
     due_date = JSONField(null=True)
     depends_on = JSONField(default=list)
-    created_at = DateTimeField(default=utcnow)
-    updated_at = DateTimeField(default=utcnow)
+    created_at = TimestampField(default=utcnow)
+    updated_at = TimestampField(default=utcnow)
 
     class Meta:
         indexes = ((("template", "position", "id"), False),)
@@ -95,7 +94,7 @@ class TemplateVersion(BaseModel):
     template = ForeignKeyField(Template, backref="versions", on_delete="CASCADE")
     version = IntegerField()
     snapshot = JSONField()
-    created_at = DateTimeField(default=utcnow)
+    created_at = TimestampField(default=utcnow)
 
     class Meta:
         indexes = ((("template", "version"), True),)
