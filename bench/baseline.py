@@ -5,7 +5,7 @@ digest joined to its member and team; then for POST the template, its latest sna
 in one BEGIN IMMEDIATE transaction the run, its tasks (one statement) and its
 process_run.created event; for GET a page of tasks (a run's, the team checked by a join; a
 template's, then their elements in one query). It has no ORM, no schemas, no rate limiter
-and no hooks beyond a connection per request with NextStep's pragmas, so whatever NextStep
+and no hooks beyond a connection per server thread with NextStep's pragmas, so whatever NextStep
 spends beyond it is the price of its layers. Only `last_used_at` is left out: NextStep
 writes it at most once a minute.
 """
@@ -15,6 +15,7 @@ import re
 import secrets
 import sqlite3
 import string
+import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -171,17 +172,19 @@ def start_run(db, key, body):
 def create_app(path):
     app = Flask(__name__)
 
+    connections = threading.local()
+
     @app.before_request
     def connect():
-        g.db = sqlite3.connect(path, timeout=5, isolation_level=None)
-        for pragma in PRAGMAS:
-            g.db.execute(pragma)
-
-    @app.teardown_request
-    def close(_exc):
-        db = g.pop("db", None)
-        if db is not None:
-            db.close()
+        """One connection per server thread, opened once: NextStep pools its connections,
+        so the baseline gets the cheapest bare-sqlite3 equivalent."""
+        db = getattr(connections, "db", None)
+        if db is None:
+            db = connections.db = sqlite3.connect(path, timeout=5, isolation_level=None,
+                                                  check_same_thread=False)
+            for pragma in PRAGMAS:
+                db.execute(pragma)
+        g.db = db
 
     @app.post("/api/v1/process-runs")
     def post_run():

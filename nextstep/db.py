@@ -4,7 +4,6 @@ from playhouse.db_url import connect
 
 from .models import ALL_MODELS, database
 
-
 POOL_STALE_SECONDS = 300
 
 

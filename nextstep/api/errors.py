@@ -1,11 +1,12 @@
 """Every failure under our prefix leaves as {"error": {...}} with a stable code."""
 import logging
 
-from flask import g, jsonify
+from flask import g
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import APIError
+from .responses import json_response
 
 log = logging.getLogger("nextstep")
 
@@ -26,11 +27,7 @@ def error_response(status, code, message, details=None, headers=None):
     body = {"code": code, "message": message}
     if details:
         body["details"] = details
-    response = jsonify({"error": body})
-    response.status_code = status
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
+    return json_response({"error": body}, status, headers)
 
 
 def handle_api_error(error):

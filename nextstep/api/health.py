@@ -3,6 +3,7 @@ from flask import Blueprint
 
 from ..errors import APIError
 from ..models import database
+from .responses import single
 
 health = Blueprint("health", __name__)
 
@@ -13,4 +14,4 @@ def check_health():
         database.execute_sql("SELECT 1")
     except Exception:  # any driver error means the same thing to a monitor
         raise APIError(503, "unavailable", "The database is not answering") from None
-    return {"data": {"status": "ok", "database": "ok"}}
+    return single({"status": "ok", "database": "ok"})

@@ -50,8 +50,11 @@ def by_position(query, model, cursor_row, limit):
 
 
 def page(rows, limit):
-    """Split `limit + 1` fetched rows into the page and the pagination object."""
+    """Split `limit + 1` fetched rows (models, or dicts from `.dicts()`) into the page
+    and the pagination object."""
     rows = list(rows)
     has_more = len(rows) > limit
     rows = rows[:limit]
-    return rows, {"next_cursor": rows[-1].id if rows else None, "has_more": has_more}
+    last = rows[-1] if rows else None
+    next_cursor = None if last is None else last["id"] if isinstance(last, dict) else last.id
+    return rows, {"next_cursor": next_cursor, "has_more": has_more}

@@ -3,7 +3,6 @@ from flask import Blueprint, g, request
 
 from ..errors import bad_request
 from ..models import Template, TemplateTask
-from ..schemas.common import listing, single
 from ..schemas.template import TemplateSchema, TemplateTaskSchema
 from ..services.templates import (
     attach_elements,
@@ -12,6 +11,7 @@ from ..services.templates import (
     template_task_or_none,
 )
 from .pagination import bad_cursor, by_position, newest_first, page, page_args
+from .responses import listing, single
 
 templates = Blueprint("templates", __name__)
 template_schema = TemplateSchema()

@@ -1,4 +1,4 @@
-"""Fields and envelopes every resource shares."""
+"""Fields every output schema shares."""
 from marshmallow import Schema, fields
 
 from ..ids import format_timestamp
@@ -16,11 +16,3 @@ class OutputSchema(Schema):
 
     class Meta:
         ordered = True
-
-
-def single(data):
-    return {"data": data}
-
-
-def listing(data, pagination):
-    return {"data": data, "pagination": pagination}

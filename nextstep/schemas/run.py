@@ -149,7 +149,8 @@ class RunTaskSchema:
 
     @staticmethod
     def dump_one(task):
-        data = task.__data__
+        """`task` is a RunTask or its row as a dict (`.dicts()`, as list pages read it)."""
+        data = task if isinstance(task, dict) else task.__data__
         approval = data.get("approval")
         return {
             "id": data["id"], "instance_id": data["run"],

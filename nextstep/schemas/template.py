@@ -29,7 +29,7 @@ class TemplateSchema(OutputSchema):
 
     def dump_sections(self, template):
         """`template.section_rows` is set by the query that loaded the page."""
-        return SectionSchema(many=True).dump(template.section_rows)
+        return section_list_schema.dump(template.section_rows)
 
 
 class CustomElementSchema(OutputSchema):
@@ -39,6 +39,10 @@ class CustomElementSchema(OutputSchema):
     required = fields.Boolean()
     display_only = fields.Function(lambda element: element.type in DISPLAY_ELEMENT_TYPES)
     options = fields.Raw(allow_none=True)
+
+
+element_list_schema = CustomElementSchema(many=True)
+section_list_schema = SectionSchema(many=True)
 
 
 class TemplateTaskSchema(OutputSchema):
@@ -60,4 +64,4 @@ class TemplateTaskSchema(OutputSchema):
 
     def dump_elements(self, task):
         """`task.element_rows` is set by the query that loaded the page."""
-        return CustomElementSchema(many=True).dump(task.element_rows)
+        return element_list_schema.dump(task.element_rows)

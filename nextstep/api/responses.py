@@ -1,0 +1,26 @@
+"""Every JSON answer of the API leaves through here, in one of the contract's envelopes.
+
+orjson writes the body: on a page of 100 run tasks Flask's json.dumps (keys sorted) was a
+fifth of the request (bench/). Building the Response here keeps the host app's own JSON
+provider untouched. Keys keep the order the schemas give them.
+"""
+import orjson
+from flask import current_app
+
+JSON_MIMETYPE = "application/json"
+
+
+def json_response(body, status=200, headers=None):
+    response = current_app.response_class(orjson.dumps(body), status=status,
+                                          mimetype=JSON_MIMETYPE)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def single(data, status=200, headers=None):
+    return json_response({"data": data}, status, headers)
+
+
+def listing(data, pagination):
+    return json_response({"data": data, "pagination": pagination})
