@@ -46,9 +46,11 @@ def build_limiter(app, blueprint, config, exempt=()):
         default_limits=[],
         application_limits=[],
     )
-    limiter.limit(config["NEXTSTEP_AUTH_FAILURE_LIMIT"], key_func=failed_auth_limit_key,
-                  deduct_when=lambda response: response.status_code == 401)(blueprint)
-    limiter.limit(config["NEXTSTEP_RATE_LIMIT"])(blueprint)
+    # Shared limits: one bucket across every endpoint (a plain limit counts per endpoint).
+    limiter.shared_limit(config["NEXTSTEP_AUTH_FAILURE_LIMIT"], scope="auth-failures",
+                         key_func=failed_auth_limit_key,
+                         deduct_when=lambda response: response.status_code == 401)(blueprint)
+    limiter.shared_limit(config["NEXTSTEP_RATE_LIMIT"], scope="requests")(blueprint)
     for child in exempt:
         limiter.exempt(child, flags=ExemptionScope.ANCESTORS | ExemptionScope.DEFAULT
                        | ExemptionScope.APPLICATION | ExemptionScope.META)

@@ -31,6 +31,18 @@ def test_exactly_100_of_120_rapid_requests_pass(client, auth):
     assert statuses[:100] == [200] * 100
 
 
+def test_one_allowance_covers_every_endpoint(client, auth, team, make_template):
+    template = make_template(team)
+    urls = [URL, f"{URL}/{template.id}", f"{URL}/{template.id}/tasks", "/api/v1/process-runs",
+            "/api/v1/nope"]
+    statuses = [client.get(urls[n % len(urls)], headers=auth).status_code for n in range(105)]
+    assert statuses.count(429) == 5
+    assert 429 not in statuses[:100]
+    posted = client.post("/api/v1/process-runs", json={"template_id": template.id},
+                         headers=auth)
+    assert posted.status_code == 429
+
+
 def test_the_429_answer(client, auth):
     for _ in range(100):
         client.get(URL, headers=auth)
