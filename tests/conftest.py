@@ -149,3 +149,17 @@ def make_template(app):
         template.section_list = section_list
         return template
     return make
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The time run services see; `clock.tick()` moves it on (test_run_helpers)."""
+    from test_run_helpers import install_clock
+    return install_clock(monkeypatch)
+
+
+@pytest.fixture
+def flow(client, auth, team, make_template, make_member):
+    """A started four-task run to PATCH (test_run_helpers.make_flow)."""
+    from test_run_helpers import make_flow
+    return make_flow(client, auth, team, make_template, make_member)

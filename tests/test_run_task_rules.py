@@ -1,25 +1,12 @@
 """PATCH rules of one task: required elements, dependencies, skipping, approvals, assignee."""
-import pytest
 from test_run_helpers import (
     T0,
-    install_clock,
-    make_flow,
     row,
     stamp,
     validation,
 )
 
 from nextstep.models import Run, RunTask
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    return install_clock(monkeypatch)
-
-
-@pytest.fixture
-def flow(client, auth, team, make_template, make_member):
-    return make_flow(client, auth, team, make_template, make_member)
 
 
 def test_required_elements_before_completion(flow, clock):

@@ -5,8 +5,6 @@ from test_run_helpers import (
     RUNS,
     T0,
     counts,
-    install_clock,
-    make_flow,
     patch,
     row,
     stamp,
@@ -16,16 +14,6 @@ from test_run_helpers import (
 )
 
 from nextstep.models import Event, Run, RunTask
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    return install_clock(monkeypatch)
-
-
-@pytest.fixture
-def flow(client, auth, team, make_template, make_member):
-    return make_flow(client, auth, team, make_template, make_member)
 
 
 def test_complete_and_reopen(flow, clock):

@@ -1,5 +1,5 @@
 """Fields every output schema shares."""
-from marshmallow import Schema, fields
+from marshmallow import RAISE, Schema, fields
 
 from ..ids import format_timestamp
 
@@ -16,3 +16,19 @@ class OutputSchema(Schema):
 
     class Meta:
         ordered = True
+
+
+class InputSchema(Schema):
+    """Request and file shapes: an unknown field is an error, never silently dropped."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: "yes", 1 or "true" are a client's typo, not a boolean."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value

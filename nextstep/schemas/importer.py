@@ -6,8 +6,6 @@ services/importer.py once this shape has loaded.
 import re
 
 from marshmallow import (
-    RAISE,
-    Schema,
     ValidationError,
     fields,
     post_load,
@@ -17,10 +15,11 @@ from marshmallow import (
 
 from ..ids import format_timestamp, parse_timestamp
 from ..models.template import DISPLAY_ELEMENT_TYPES, ELEMENT_TYPES, OPTION_ELEMENT_TYPES, TASK_TYPES
+from ..services.due_dates import parse_duration
+from .common import InputSchema, StrictBoolean
 
 TOP_LEVEL = "(top level)"
 COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
-DURATION = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 DURATION_HELP = ("Must be an ISO 8601 duration in whole weeks, days, hours, minutes or "
                  "seconds, such as P3D, PT4H or P1DT2H.")
 
@@ -28,15 +27,6 @@ DURATION_HELP = ("Must be an ISO 8601 duration in whole weeks, days, hours, minu
 def _not_blank(value):
     if not value.strip():
         raise ValidationError("Must not be empty.")
-
-
-class StrictBool(fields.Boolean):
-    """JSON true or false only: "yes", 1 or "false" in a file are typos, not booleans."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
 
 
 def Title(**kwargs):
@@ -59,27 +49,24 @@ def normalise_offset(text):
     Raises ValueError with the reason. Months and years are refused: their length varies.
     """
     text = text.upper()
-    if text.startswith("P") and re.search(r"[YM]", text[1:].split("T", 1)[0]):
+    try:
+        years, months, *_rest = parse_duration(text)
+    except ValueError:
+        raise ValueError(DURATION_HELP) from None
+    if years or months:
         raise ValueError("Months and years are not supported (their length varies); "
                          "use weeks or days, such as P30D.")
-    if not DURATION.match(text) or text in ("P", "PT"):
-        raise ValueError(DURATION_HELP)
     return text
 
 
-class StrictSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class DueDateSchema(StrictSchema):
+class DueDateSchema(InputSchema):
     """{"type": "fixed", "at"} or {"type": "relative", "from", "offset", "business_days"}."""
 
     type = fields.String(required=True, validate=validate.OneOf(("fixed", "relative")))
     at = fields.String()
     from_ = fields.String(data_key="from")
     offset = fields.String()
-    business_days = StrictBool()
+    business_days = StrictBoolean()
 
     ALLOWED = {"fixed": {"type", "at"}, "relative": {"type", "from_", "offset", "business_days"}}
     REQUIRED = {"fixed": ("at",), "relative": ("from_", "offset")}
@@ -120,11 +107,11 @@ class DueDateSchema(StrictSchema):
                 "business_days": data.get("business_days", False)}
 
 
-class ElementSchema(StrictSchema):
+class ElementSchema(InputSchema):
     key = Key()
     type = fields.String(required=True, validate=validate.OneOf(ELEMENT_TYPES))
     label = Title(required=True)
-    required = StrictBool(load_default=False)
+    required = StrictBoolean(load_default=False)
     options = fields.List(fields.String(), allow_none=True, load_default=None)
 
     @validates_schema
@@ -145,7 +132,7 @@ class ElementSchema(StrictSchema):
                                   "required")
 
 
-class SectionSchema(StrictSchema):
+class SectionSchema(InputSchema):
     key = Key()
     title = Title(required=True)
     description = Optional()
@@ -153,21 +140,21 @@ class SectionSchema(StrictSchema):
         COLOR, error="Must be a color like #1A2B3C."))
 
 
-class TaskSchema(StrictSchema):
+class TaskSchema(InputSchema):
     key = Key()
     title = Title(required=True)
     description = Optional()
     section = fields.String(allow_none=True, load_default=None)
     type = fields.String(load_default="task", validate=validate.OneOf(TASK_TYPES))
-    is_essential = StrictBool(load_default=True)
-    webhook_enabled = StrictBool(load_default=False)
+    is_essential = StrictBoolean(load_default=True)
+    webhook_enabled = StrictBoolean(load_default=False)
     assignee = fields.String(allow_none=True, load_default=None)
     due_date = fields.Nested(DueDateSchema, allow_none=True, load_default=None)
     depends_on = fields.List(fields.String(), load_default=list)
     custom_elements = fields.List(fields.Nested(ElementSchema), load_default=list)
 
 
-class TemplateFileSchema(StrictSchema):
+class TemplateFileSchema(InputSchema):
     title = Title(required=True)
     description = Optional()
     cover_image = Optional()

@@ -4,8 +4,6 @@ Input schemas check shapes only (types, unknown fields, aliases); rules that nee
 (members, elements, states) live in the services.
 """
 from marshmallow import (
-    RAISE,
-    Schema,
     ValidationError,
     fields,
     post_load,
@@ -15,24 +13,10 @@ from marshmallow import (
 
 from ..ids import format_timestamp, parse_timestamp
 from ..services.elements import ordered
-from .common import OutputSchema, Timestamp
+from .common import InputSchema, OutputSchema, StrictBoolean, Timestamp
 
 SECTION_KEYS = ("id", "title", "description", "order", "color")
 APPROVAL_KEYS = ("status", "comment", "by", "at")
-
-
-class InputSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class StrictBoolean(fields.Boolean):
-    """JSON true or false only: "yes", 1 or "true" are a client bug, not a boolean."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
 
 
 class TimestampInput(fields.Field):
