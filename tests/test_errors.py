@@ -99,3 +99,16 @@ def test_every_response_has_a_request_id(client, auth):
     first = client.get(BASE + "/process-templates", headers=auth).headers["X-Request-Id"]
     second = client.get(BASE + "/nope").headers["X-Request-Id"]
     assert len(first) == len(second) == 32 and first != second
+
+
+@pytest.mark.parametrize("path", ["/health", "/process-templates"])
+def test_an_unreachable_database_is_503_not_500(client, auth, monkeypatch, path):
+    def refuse(*args, **kwargs):
+        raise OperationalError("could not connect to server")
+    database.close_all()
+    with monkeypatch.context() as patch:
+        patch.setattr(database.obj, "_connect", refuse)
+        response = client.get(BASE + path, headers=auth)
+    assert response.status_code == 503
+    assert response.json == {"error": {"code": "unavailable",
+                                       "message": "The database is not answering"}}

@@ -1,7 +1,9 @@
 """The API blueprint: per-request connection, auth, errors, and one child per resource."""
+import logging
 import uuid
 
 from flask import Blueprint, current_app, g, request
+from peewee import PeeweeException
 
 from ..errors import APIError
 from ..models import database
@@ -13,6 +15,7 @@ from .runs import runs
 from .templates import templates
 
 PUBLIC_ENDPOINTS = {"health.check_health"}
+log = logging.getLogger("nextstep")
 
 
 def build_blueprint():
@@ -31,7 +34,12 @@ def build_blueprint():
 
 
 def open_connection():
-    database.connect(reuse_if_open=True)
+    """A database that cannot be reached is an outage (503), not a bug (500)."""
+    try:
+        database.connect(reuse_if_open=True)
+    except PeeweeException:
+        log.exception("cannot connect to the database")
+        raise APIError(503, "unavailable", "The database is not answering") from None
 
 
 def close_connection(_exc):
