@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from peewee import DatabaseError
 
 from .db import create_tables
@@ -237,7 +237,20 @@ def _create_app():
         raise click.ClickException(str(error)) from None
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+class NextStepGroup(FlaskGroup):
+    """FlaskGroup prints a traceback under --help when the app fails to load; a bad setting
+    deserves its one sentence there too."""
+
+    def list_commands(self, ctx):
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except click.ClickException as error:
+            click.echo(f"Error: {error.format_message()}\n", err=True)
+            return sorted(click.Group.list_commands(self, ctx))
+        return super().list_commands(ctx)
+
+
+@click.group(cls=NextStepGroup, create_app=_create_app, add_default_commands=False,
              add_version_option=False, load_dotenv=False)
 def main():
     """NextStep: manage teams, members, API keys and templates, and serve the API."""

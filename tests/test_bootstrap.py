@@ -229,3 +229,12 @@ def test_the_console_script_reports_a_bad_setting_without_a_traceback(tmp_path):
     result = CliRunner().invoke(main, ["create-team", "--name", "A", "--subdomain", "a"], env=env)
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: NEXTSTEP_DEFAULT_TIMEZONE='Mars/Base' is not valid")
+
+
+def test_help_with_a_bad_setting_says_so_in_one_sentence(tmp_path):
+    env = {"NEXTSTEP_INSTANCE_PATH": str(tmp_path), "NEXTSTEP_PROXY_COUNT": "many"}
+    result = CliRunner().invoke(main, ["--help"], env=env)
+    assert result.exit_code == 0
+    assert result.stderr == ("Error: NEXTSTEP_PROXY_COUNT='many' in the environment is not "
+                             "valid: expected a whole number.\n\n")
+    assert "Traceback" not in result.output
