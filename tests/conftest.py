@@ -4,6 +4,7 @@ Set NEXTSTEP_TEST_DATABASE_URL (postgresql://...) to run the suite on PostgreSQL
 NEXTSTEP_TEST_REDIS_URL (redis://...) to run the rate-limit tests on Redis.
 """
 import os
+from contextlib import contextmanager
 
 import pytest
 
@@ -35,16 +36,26 @@ def app(app_config, tmp_path, monkeypatch):
         if key.startswith("NEXTSTEP_") and key not in ("NEXTSTEP_INSTANCE_PATH",):
             monkeypatch.delenv(key)
     app = create_app(app_config)
+    with fresh_tables():
+        yield app
+
+
+@contextmanager
+def fresh_tables():
+    """Empty tables for one test (PostgreSQL's outlive it, so they are dropped before and
+    after), and every pooled connection closed at the end."""
     if POSTGRES_URL:
         drop_tables()
     create_tables()
     database.connect(reuse_if_open=True)
-    yield app
-    if not database.is_closed():
-        database.close()
-    if POSTGRES_URL:
-        drop_tables()
-    close_all_connections()
+    try:
+        yield
+    finally:
+        if not database.is_closed():
+            database.close()
+        if POSTGRES_URL:
+            drop_tables()
+        close_all_connections()
 
 
 @pytest.fixture

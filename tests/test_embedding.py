@@ -4,10 +4,9 @@ from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from conftest import POSTGRES_URL
+from conftest import fresh_tables
 from nextstep import NextStep
-from nextstep.db import close_all_connections, create_tables, drop_tables
-from nextstep.models import Member, Team, database
+from nextstep.models import Member, Team
 from nextstep.services.keys import create_api_key
 
 PREFIX = "/nextstep/api/v1"
@@ -35,15 +34,8 @@ def host(database_url, tmp_path):
         return "<h1>Host says slow down</h1>", 429
 
     NextStep().init_app(app, url_prefix=PREFIX)
-    if POSTGRES_URL:
-        drop_tables()
-    create_tables()
-    yield app
-    if not database.is_closed():
-        database.close()
-    if POSTGRES_URL:
-        drop_tables()
-    close_all_connections()
+    with fresh_tables():
+        yield app
 
 
 @pytest.fixture
