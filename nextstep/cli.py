@@ -118,7 +118,7 @@ def create_api_key_command(subdomain, email, name):
     """Create an API key; prints the full key once, alone on the last line."""
     team = teams.find_team(subdomain)
     member = teams.find_member(team, email)
-    row, plaintext = create_api_key(team, member, teams.check_key_request(member, name))
+    row, plaintext = create_api_key(team, member, name)
     click.echo(f'Created API key {row.id} "{row.name}" for team {subdomain}. '
                f"It is shown only this once: store it now.")
     click.echo(plaintext)

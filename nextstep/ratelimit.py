@@ -3,7 +3,6 @@
 Two limits: one per API key (its SHA-256 digest), and one per client address that
 only failed authentications use up, so keys cannot be guessed at speed.
 """
-import hashlib
 import math
 import time
 
@@ -11,6 +10,7 @@ from flask import current_app, request
 from flask_limiter import ExemptionScope, Limiter
 
 from .api.auth import bearer_token
+from .services.keys import digest_of
 
 
 def client_address():
@@ -28,7 +28,7 @@ def api_key_limit_key():
     token = bearer_token()
     if token is None:
         return "addr:" + client_address()
-    return "key:" + hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+    return "key:" + digest_of(token)
 
 
 def failed_auth_limit_key():

@@ -8,22 +8,33 @@ from ..db import transaction
 from ..errors import APIError
 from ..ids import utcnow
 from ..models import ApiKey, Member, Team
+from .teams import check_name
 
 KEY_PREFIX = "nxs_live_"
 KEY_PATTERN = re.compile(r"^nxs_live_[0-9a-f]{32}$")
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
+KEY_MAKER_ROLES = ("owner", "admin")
+
+
 def digest_of(key):
-    return hashlib.sha256(key.encode("ascii")).hexdigest()
+    """SHA-256 hex of any presented token; the rate limiter keys on it too."""
+    return hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
 
 
 def create_api_key(team, member, name):
-    """Returns (row, plaintext key); only owners and admins who are active may do this."""
-    if not member.is_active or member.role not in ("owner", "admin"):
-        raise APIError(403, "forbidden", "Only an active owner or admin can create API keys")
+    """Returns (row, plaintext key); only an active owner or admin of `team` may do this.
+
+    `name` is stored trimmed; an empty or overlong one is refused.
+    """
+    if not member.is_active or member.role not in KEY_MAKER_ROLES:
+        state = "deactivated" if not member.is_active else f"a {member.role}"
+        raise APIError(403, "forbidden", f"{member.email} is {state}; only an active owner or "
+                                         f"admin can create API keys; name one of them instead.")
     if member.team_id != team.id:
         raise APIError(403, "forbidden", "That member is not in this team")
+    name = check_name(name, "Key name")
     plaintext = KEY_PREFIX + secrets.token_hex(16)
     with transaction():
         row = ApiKey.create(team=team, created_by=member, name=name,

@@ -10,7 +10,7 @@ from marshmallow import ValidationError, validate
 from peewee import IntegrityError
 
 from ..db import transaction
-from ..errors import APIError, conflict, not_found, validation_error
+from ..errors import conflict, not_found, validation_error
 from ..models import Member, Team
 from ..models.team import ROLES, SUBSCRIPTION_STATUSES
 
@@ -56,7 +56,7 @@ def normalise_email(email):
     return email
 
 
-def _check_name(value, what):
+def check_name(value, what):
     value = (value or "").strip()
     if not value:
         raise validation_error(f"{what} must not be empty.")
@@ -66,7 +66,7 @@ def _check_name(value, what):
 
 
 def create_team(name, subdomain, timezone):
-    name = _check_name(name, "Team name")
+    name = check_name(name, "Team name")
     check_subdomain(subdomain)
     check_timezone(timezone)
     taken = conflict("already_exists", f'Subdomain "{subdomain}" is already taken; '
@@ -99,7 +99,7 @@ def find_member(team, email):
 
 def add_member(team, email, name, role):
     email = normalise_email(email)
-    name = _check_name(name, "Member name")
+    name = check_name(name, "Member name")
     if role not in ROLES:
         raise validation_error(f'Unknown role "{role}"; use one of {", ".join(ROLES)}.')
     taken = conflict("already_exists", f'Team "{team.subdomain}" already has a member '
@@ -132,11 +132,3 @@ def set_subscription(team, status):
     team.subscription_status = status
     return team
 
-
-def check_key_request(member, name):
-    """The key name, trimmed, once `member` may create keys: an active owner or admin."""
-    if not member.is_active or member.role not in ("owner", "admin"):
-        state = "deactivated" if not member.is_active else f"a {member.role}"
-        raise APIError(403, "forbidden", f"{member.email} is {state}; only an active owner or "
-                                         f"admin can create API keys; name one of them instead.")
-    return _check_name(name, "Key name")
