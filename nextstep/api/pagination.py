@@ -28,9 +28,16 @@ def page_args():
     return limit, cursor
 
 
-def bad_cursor():
-    return bad_request("cursor does not belong to this list",
-                       {"cursor": ["Unknown cursor for this list."]})
+def cursor_row(cursor, find):
+    """The row `cursor` names, looked up with `find(cursor)` in the list's own scope; None
+    without a cursor, 400 bad_request when it names nothing in this list."""
+    if cursor is None:
+        return None
+    row = find(cursor)
+    if row is None:
+        raise bad_request("cursor does not belong to this list",
+                          {"cursor": ["Unknown cursor for this list."]})
+    return row
 
 
 def newest_first(query, model, cursor_row, limit):

@@ -15,7 +15,7 @@ from ..services.runs import (
     task_or_none,
 )
 from .body import json_body
-from .pagination import bad_cursor, by_position, newest_first, page, page_args
+from .pagination import by_position, cursor_row, newest_first, page, page_args
 from .responses import listing, single
 
 runs = Blueprint("runs", __name__)
@@ -36,12 +36,8 @@ def list_runs():
         raise bad_request("status must be active or completed",
                           {"status": ["Must be one of: active, completed."]})
     query = runs_query(g.nextstep_team, request.args.get("template_id") or None, status)
-    cursor_row = None
-    if cursor is not None:
-        cursor_row = run_or_none(g.nextstep_team, cursor)
-        if cursor_row is None:
-            raise bad_cursor()
-    rows, pagination = page(newest_first(query, Run, cursor_row, limit), limit)
+    after = cursor_row(cursor, lambda id_: run_or_none(g.nextstep_team, id_))
+    rows, pagination = page(newest_first(query, Run, after, limit), limit)
     return listing(run_list_schema.dump(rows), pagination)
 
 
@@ -62,13 +58,16 @@ def list_run_tasks(run_id):
     when the answer may be a 404 (no cursor row, or an empty page)."""
     limit, cursor = page_args()
     team = g.nextstep_team
-    cursor_row = None
-    if cursor is not None:
-        cursor_row = task_or_none(team, run_id, cursor)
-        if cursor_row is None:
+
+    def task_of_this_run(id_):
+        """A cursor that is no task of this run: 404 if the run is not the team's, else 400."""
+        task = task_or_none(team, run_id, id_)
+        if task is None:
             get_run(team, run_id)
-            raise bad_cursor()
-    query = by_position(run_tasks_query(team, run_id), RunTask, cursor_row, limit)
+        return task
+
+    after = cursor_row(cursor, task_of_this_run)
+    query = by_position(run_tasks_query(team, run_id), RunTask, after, limit)
     rows, pagination = page(query.dicts(), limit)  # rows as dicts: a third cheaper than models
     if not rows:
         get_run(team, run_id)

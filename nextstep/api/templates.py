@@ -8,9 +8,10 @@ from ..services.templates import (
     attach_elements,
     attach_sections,
     get_template,
+    template_or_none,
     template_task_or_none,
 )
-from .pagination import bad_cursor, by_position, newest_first, page, page_args
+from .pagination import by_position, cursor_row, newest_first, page, page_args
 from .responses import listing, single
 
 templates = Blueprint("templates", __name__)
@@ -31,13 +32,8 @@ def list_templates():
             raise bad_request("is_published must be true or false",
                               {"is_published": ["Must be true or false."]})
         query = query.where(Template.is_published == BOOLEANS[published])
-    cursor_row = None
-    if cursor is not None:
-        cursor_row = Template.get_or_none((Template.id == cursor)
-                                          & (Template.team == g.nextstep_team))
-        if cursor_row is None:
-            raise bad_cursor()
-    rows, pagination = page(newest_first(query, Template, cursor_row, limit), limit)
+    after = cursor_row(cursor, lambda id_: template_or_none(g.nextstep_team, id_))
+    rows, pagination = page(newest_first(query, Template, after, limit), limit)
     return listing(template_list_schema.dump(attach_sections(rows)), pagination)
 
 
@@ -51,11 +47,7 @@ def show_template(template_id):
 def list_template_tasks(template_id):
     limit, cursor = page_args()
     template = get_template(g.nextstep_team, template_id)
-    cursor_row = None
-    if cursor is not None:
-        cursor_row = template_task_or_none(template, cursor)
-        if cursor_row is None:
-            raise bad_cursor()
+    after = cursor_row(cursor, lambda id_: template_task_or_none(template, id_))
     query = TemplateTask.select().where(TemplateTask.template == template)
-    rows, pagination = page(by_position(query, TemplateTask, cursor_row, limit), limit)
+    rows, pagination = page(by_position(query, TemplateTask, after, limit), limit)
     return listing(task_list_schema.dump(attach_elements(rows)), pagination)

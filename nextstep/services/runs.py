@@ -11,7 +11,7 @@ from peewee import JSONField, chunked
 from ..db import is_sqlite, transaction
 from ..errors import conflict, not_found, validation_error
 from ..ids import new_id, utcnow
-from ..models import Run, RunTask, Template, database
+from ..models import Run, RunTask, database
 from . import events
 from .due_dates import initial_due
 from .elements import (
@@ -25,6 +25,7 @@ from .elements import (
     run_element,
 )
 from .publishing import latest_snapshot
+from .templates import get_template
 
 INSERT_BATCH = 500  # rows per INSERT: well under SQLite's and PostgreSQL's bound-parameter caps
 RUN_NOT_FOUND = "Process run not found"
@@ -33,10 +34,7 @@ TASK_NOT_FOUND = "Process run task not found"
 
 def start_run(team, data):
     """Start a run from `data` (loaded by RunStartSchema); returns the Run, unsaved fields set."""
-    template = Template.get_or_none((Template.id == data["template_id"])
-                                    & (Template.team == team))
-    if template is None:
-        raise not_found("Process template not found")
+    template = get_template(team, data["template_id"])
     snapshot = latest_snapshot(template) if template.is_published else None
     if snapshot is None:
         raise conflict("template_not_published",

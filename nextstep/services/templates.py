@@ -5,8 +5,13 @@ from ..errors import not_found
 from ..models import CustomElement, Section, Template, TemplateTask
 
 
+def template_or_none(team, template_id):
+    return Template.get_or_none((Template.id == template_id) & (Template.team == team))
+
+
 def get_template(team, template_id):
-    template = Template.get_or_none((Template.id == template_id) & (Template.team == team))
+    """The team's template, or 404: another team's id looks exactly like a missing one."""
+    template = template_or_none(team, template_id)
     if template is None:
         raise not_found("Process template not found")
     return template
