@@ -6,6 +6,7 @@ import os
 import re
 
 from limits import parse as parse_limit
+from limits.storage import SCHEMES as STORAGE_SCHEMES
 
 from .errors import ConfigError
 
@@ -37,8 +38,9 @@ def _check_not_negative(value):
 
 
 def _check_storage(value):
-    if not re.match(r"^(memory|redis|rediss|redis\+cluster|redis\+sentinel|memcached|mongodb)://",
-                    str(value)):
+    """A scheme the `limits` library serves synchronously (its own registry decides)."""
+    scheme, separator, _rest = str(value).partition("://")
+    if not separator or scheme not in STORAGE_SCHEMES or scheme.startswith("async+"):
         raise ValueError("must be a storage URI such as memory:// or redis://host:6379/0")
 
 

@@ -66,6 +66,8 @@ def test_a_bad_environment_value_names_the_key(instance, monkeypatch, key, value
     ("NEXTSTEP_RATE_LIMIT", "lots per minute"),
     ("NEXTSTEP_AUTH_FAILURE_LIMIT", "30 per fortnight"),
     ("NEXTSTEP_RATELIMIT_STORAGE_URI", "ftp://nowhere"),
+    ("NEXTSTEP_RATELIMIT_STORAGE_URI", "async+redis://localhost"),
+    ("NEXTSTEP_RATELIMIT_STORAGE_URI", "memory"),
     ("NEXTSTEP_DATABASE_URL", "mysql://root@localhost/db"),
     ("NEXTSTEP_MAX_CONTENT_LENGTH", 0),
     ("NEXTSTEP_PROXY_COUNT", -1),
