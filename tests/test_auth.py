@@ -2,6 +2,7 @@
 import glob
 
 import pytest
+from playhouse.test_utils import count_queries
 
 from nextstep.db import is_sqlite
 from nextstep.models import ALL_MODELS, ApiKey, Member, Team, database
@@ -127,6 +128,14 @@ class TestSubdomains:
 
     def test_the_teams_own_subdomain_is_served(self, client, api_key):
         assert self.get(client, "acme.nextstep.example.com", api_key).status_code == 200
+
+    def test_the_own_subdomain_costs_no_extra_query(self, client, api_key):
+        self.get(client, "localhost", api_key)  # the once-a-minute last-used write
+        with count_queries() as plain:
+            self.get(client, "localhost", api_key)
+        with count_queries() as own:
+            self.get(client, "acme.nextstep.example.com", api_key)
+        assert own.count == plain.count
 
     def test_a_port_and_upper_case_are_ignored(self, client, api_key):
         assert self.get(client, "ACME.nextstep.example.com:8080", api_key).status_code == 200

@@ -36,11 +36,11 @@ def authenticate():
     base_domain = current_app.config["NEXTSTEP_BASE_DOMAIN"]
     if base_domain:
         subdomain = request_subdomain(base_domain)
-        if subdomain:
+        if subdomain and subdomain != key.team.subdomain:
+            # Only a foreign address costs a query: is it another team's, or nobody's?
             if not Team.select().where(Team.subdomain == subdomain).exists():
                 raise APIError(404, "not_found", "No team at this address")
-            if key.team.subdomain != subdomain:
-                raise APIError(401, "unauthorized", UNAUTHORIZED)
+            raise APIError(401, "unauthorized", UNAUTHORIZED)
     if not key.team.subscription_is_active:
         raise APIError(403, "forbidden",
                        "The team's subscription is inactive; renew it to use the API")
