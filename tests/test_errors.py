@@ -1,11 +1,12 @@
 """One error envelope for every failure under our prefix (contract §3)."""
+import io
 import logging
 import sys
 
 import pytest
 from peewee import OperationalError
 
-from nextstep.models import Template, database
+from nextstep.models import Run, Template, database
 
 BASE = "/api/v1"
 
@@ -52,6 +53,31 @@ class TestBodyLimit:
         assert response.json == {"error": {
             "code": "payload_too_large",
             "message": "The request body is larger than 1000 bytes"}}
+
+    def test_an_oversize_chunked_body_is_413_json_and_starts_no_run(
+            self, client, auth, team, make_template):
+        template = make_template(team)
+        body = b'{"template_id": "%s", "name": "%s"}' % (template.id.encode(), b"x" * 2000)
+        response = client.post(BASE + "/process-runs", headers=dict(
+            auth, **{"Content-Type": "application/json", "Transfer-Encoding": "chunked"}),
+            input_stream=io.BytesIO(body), environ_overrides={"wsgi.input_terminated": True})
+        assert response.status_code == 413
+        assert response.json == {"error": {
+            "code": "payload_too_large",
+            "message": "The request body is larger than 1000 bytes"}}
+        assert Run.select().count() == 0
+
+    @pytest.mark.parametrize("size,status", [(1000, 201), (1001, 413), (5000, 413)])
+    def test_a_chunked_body_that_would_parse_if_cut_is_still_measured(
+            self, client, auth, team, make_template, size, status):
+        template = make_template(team)
+        body = b'{"template_id": "%s"}' % template.id.encode()
+        body += b" " * (size - len(body))
+        response = client.post(BASE + "/process-runs", headers=dict(
+            auth, **{"Content-Type": "application/json", "Transfer-Encoding": "chunked"}),
+            input_stream=io.BytesIO(body), environ_overrides={"wsgi.input_terminated": True})
+        assert response.status_code == status
+        assert Run.select().count() == (1 if status == 201 else 0)
 
     def test_a_body_at_the_limit_passes_the_size_check(self, client, auth):
         response = client.post(BASE + "/process-templates", headers=auth,

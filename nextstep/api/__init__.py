@@ -4,6 +4,7 @@ import uuid
 
 from flask import Blueprint, current_app, g, request
 from peewee import PeeweeException
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import APIError
 from ..models import database
@@ -49,11 +50,12 @@ def close_connection(_exc):
 
 def start_request():
     g.nextstep_request_id = uuid.uuid4().hex
+    # A declared Content-Length over the limit is refused up front, before any key is
+    # looked up; a chunked body is measured as json_body reads it.
     limit = current_app.config["NEXTSTEP_MAX_CONTENT_LENGTH"]
-    request.max_content_length = limit
+    request.max_content_length = limit + 1  # one byte over is what json_body can detect
     if request.content_length is not None and request.content_length > limit:
-        raise APIError(413, "payload_too_large",
-                       f"The request body is larger than {limit} bytes")
+        raise RequestEntityTooLarge()
     if request.endpoint is not None and request.endpoint.split(".", 1)[1] in PUBLIC_ENDPOINTS:
         return
     authenticate()

@@ -1,5 +1,6 @@
 """Reading a request body: JSON objects only, within the size limit."""
-from flask import request
+from flask import current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import APIError, bad_request
 
@@ -9,6 +10,10 @@ def json_body():
     if request.mimetype != "application/json":
         raise APIError(415, "unsupported_media_type",
                        "The request body must be JSON sent as Content-Type: application/json")
+    # Werkzeug stops a chunked body at max_content_length without a word, and a cut body
+    # could still parse; reading one byte past our limit tells "too large" from "complete".
+    if len(request.get_data(cache=True)) > current_app.config["NEXTSTEP_MAX_CONTENT_LENGTH"]:
+        raise RequestEntityTooLarge()
     body = request.get_json(silent=True)
     if body is None:
         raise bad_request("The request body is not valid JSON")

@@ -1,7 +1,7 @@
 """Every failure under our prefix leaves as {"error": {...}} with a stable code."""
 import logging
 
-from flask import g
+from flask import current_app, g
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -46,6 +46,9 @@ def handle_http_exception(error):
         headers["Allow"] = ", ".join(sorted(error.valid_methods))
     if error.code >= 500:
         return handle_unexpected(error)
+    if error.code == 413:
+        message = (f"The request body is larger than "
+                   f"{current_app.config['NEXTSTEP_MAX_CONTENT_LENGTH']} bytes")
     return error_response(error.code, code, message, headers=headers)
 
 
