@@ -14,12 +14,13 @@ from peewee import DatabaseError
 from .db import create_tables
 from .errors import APIError, ConfigError
 from .ids import format_timestamp
-from .models import ApiKey, Template, database
+from .models import ApiKey, database
 from .models.team import ROLES, SUBSCRIPTION_STATUSES
 from .services import teams
 from .services.importer import TemplateImportError, import_template, read_template_file
 from .services.keys import create_api_key, revoke_api_key
 from .services.publishing import publish_template
+from .services.templates import template_or_none
 
 TEAM = click.option("--team", "subdomain", required=True, help="The team's subdomain.")
 
@@ -57,7 +58,7 @@ def operator_command(name):
 
 
 def find_template(team, template_id):
-    template = Template.get_or_none((Template.id == template_id) & (Template.team == team))
+    template = template_or_none(team, template_id)
     if template is None:
         raise click.ClickException(
             f'No template "{template_id}" in team "{team.subdomain}". Use the id that '
