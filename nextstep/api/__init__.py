@@ -63,6 +63,4 @@ def start_request():
 
 def finish_response(response):
     response.headers["X-Request-Id"] = g.get("nextstep_request_id", "")
-    if response.mimetype == "application/json":
-        response.headers["Content-Type"] = "application/json; charset=utf-8"
     return response

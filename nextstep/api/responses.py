@@ -7,12 +7,12 @@ provider untouched. Keys keep the order the schemas give them.
 import orjson
 from flask import current_app
 
-JSON_MIMETYPE = "application/json"
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
 def json_response(body, status=200, headers=None):
     response = current_app.response_class(orjson.dumps(body), status=status,
-                                          mimetype=JSON_MIMETYPE)
+                                          content_type=JSON_CONTENT_TYPE)
     if headers:
         response.headers.update(headers)
     return response
