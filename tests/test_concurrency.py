@@ -150,3 +150,31 @@ def test_two_clients_completing_the_same_task_complete_it_once(port, team, api_k
         assert RunTask.get_by_id(first).completed
         assert len(events_about(STEP_COMPLETED, "task_id", first)) == 1
         assert Run.get_by_id(run_id).status == "active"
+
+
+def test_two_publishes_at_once_take_two_versions(team, make_template):
+    """No server needed: two threads, each with its own connection, publish together."""
+    from nextstep.models import Template, TemplateVersion, database
+    from nextstep.services.publishing import publish_template
+
+    template = make_template(team, publish=False)
+    barrier, errors = threading.Barrier(2), []
+
+    def publish():
+        try:
+            with database.connection_context():
+                barrier.wait(timeout=10)
+                publish_template(template)
+        except Exception as error:  # the assertion below reports it
+            errors.append(error)
+
+    for _ in range(3):
+        threads = [threading.Thread(target=publish) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert errors == []
+    versions = [v.version for v in TemplateVersion.select().order_by(TemplateVersion.version)]
+    assert versions == [1, 2, 3, 4, 5, 6]
+    assert Template.get_by_id(template.id).version == 6

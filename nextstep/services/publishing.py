@@ -22,15 +22,14 @@ def build_snapshot(template):
 
 def publish_template(template):
     """Take the next snapshot; the template becomes published and visible to the team."""
+    now = utcnow()
     with transaction():
+        # The increment happens in the UPDATE, which locks the row: two publishes at once
+        # take versions n+1 and n+2, never both n+1.
+        Template.update(version=Template.version + 1, is_published=True, visibility="team",
+                        updated_at=now).where(Template.id == template.id).execute()
         template = Template.get_by_id(template.id)
-        now = utcnow()
-        version = template.version + 1
-        Template.update(version=version, is_published=True, visibility="team", updated_at=now
-                        ).where(Template.id == template.id).execute()
-        template.version, template.is_published = version, True
-        template.visibility, template.updated_at = "team", now
-        TemplateVersion.create(template=template, version=version,
+        TemplateVersion.create(template=template, version=template.version,
                                snapshot=build_snapshot(template), created_at=now)
     return template
 
