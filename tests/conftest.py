@@ -12,6 +12,7 @@ from nextstep import create_app
 from nextstep.db import close_all_connections, create_tables, drop_tables
 from nextstep.models import Member, Team, database
 from nextstep.services.keys import create_api_key
+from servers import NextStepServe
 
 POSTGRES_URL = os.environ.get("NEXTSTEP_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("NEXTSTEP_TEST_REDIS_URL")
@@ -66,6 +67,22 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def serve_process(app, database_url, tmp_path):
+    """Start the real `nextstep serve` on this test's database, stopped at teardown:
+    `server = serve_process("--threads", "4", NEXTSTEP_RATE_LIMIT="5 per minute")`."""
+    started = []
+
+    def start(*args, **settings):
+        server = NextStepServe({"NEXTSTEP_DATABASE_URL": database_url, **settings}, args,
+                               instance_path=tmp_path / "serve-instance")
+        started.append(server)
+        return server.__enter__()
+    yield start
+    for server in started:
+        server.stop()
 
 
 @pytest.fixture

@@ -1,10 +1,8 @@
 """`make run`'s commands: init-db, bootstrap-demo and its sample file, serve (waitress)."""
-import http.client
 import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -25,6 +23,7 @@ from nextstep.models import (
     TemplateTask,
     TemplateVersion,
 )
+from servers import request, serving_in_thread
 
 HINT = ("Teams already exist, so no demo data was created. To make another key:\n"
         "  nextstep create-api-key --team demo --by owner@example.com --name NAME\n")
@@ -192,23 +191,13 @@ def test_serve_refuses_bad_numbers_as_usage_errors(runner, served, args):
 def test_an_oversized_body_gets_our_json_413_through_waitress(app):
     app.config["NEXTSTEP_MAX_CONTENT_LENGTH"] = 1000
     options = serving.waitress_options(app.config, "127.0.0.1", 0, 1)
-    server = waitress.create_server(app, **options)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    connection = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=10)
-    try:
-        connection.request("POST", "/api/v1/process-templates", body=b"x" * 50_000,
-                           headers={"Content-Type": "application/json"})
-        response = connection.getresponse()
-        status, body = response.status, json.loads(response.read())
-    finally:
-        connection.close()
-        server.close()
-        server.task_dispatcher.shutdown()
-        thread.join(timeout=10)
+    with serving_in_thread(app, **options) as server:
+        status, _headers, body = request(server.effective_port, "POST",
+                                         "/api/v1/process-templates", body=b"x" * 50_000,
+                                         headers={"Content-Type": "application/json"})
     assert status == 413
-    assert body == {"error": {"code": "payload_too_large",
-                              "message": "The request body is larger than 1000 bytes"}}
+    assert json.loads(body) == {"error": {"code": "payload_too_large",
+                                          "message": "The request body is larger than 1000 bytes"}}
 
 
 def test_the_console_script_lists_every_command(tmp_path):

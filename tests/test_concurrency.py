@@ -8,11 +8,10 @@ import json
 import threading
 
 import pytest
-import waitress
-from waitress import wasyncore
 
 from nextstep.models import Event, Run, RunTask
 from nextstep.services.events import RUN_COMPLETED, RUN_CREATED, STEP_COMPLETED
+from servers import serving_in_thread
 
 REPEATS = 10
 
@@ -25,15 +24,8 @@ def app_config(app_config):
 @pytest.fixture
 def port(app):
     """A waitress server with 8 threads on a free port, stopped and closed at teardown."""
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield server.effective_port
-    server.task_dispatcher.shutdown()
-    # Close every socket from inside the server's loop, which then ends for lack of any.
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-    thread.join(timeout=10)
-    assert not thread.is_alive()
+    with serving_in_thread(app, threads=8) as server:
+        yield server.effective_port
 
 
 def call(port, key, method, path, body=None):

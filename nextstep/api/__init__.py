@@ -1,8 +1,7 @@
 """The API blueprint: per-request connection, auth, errors, and one child per resource."""
 import logging
-import uuid
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, current_app, request
 from peewee import PeeweeException
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -11,6 +10,7 @@ from ..models import database
 from .auth import authenticate
 from .errors import register_error_handlers
 from .health import health
+from .request_id import request_id
 from .routing import add_catch_all
 from .runs import runs
 from .templates import templates
@@ -49,7 +49,6 @@ def close_connection(_exc):
 
 
 def start_request():
-    g.nextstep_request_id = uuid.uuid4().hex
     # A declared Content-Length over the limit is refused up front, before any key is
     # looked up; a chunked body is measured as json_body reads it.
     limit = current_app.config["NEXTSTEP_MAX_CONTENT_LENGTH"]
@@ -62,5 +61,5 @@ def start_request():
 
 
 def finish_response(response):
-    response.headers["X-Request-Id"] = g.get("nextstep_request_id", "")
+    response.headers["X-Request-Id"] = request_id()
     return response

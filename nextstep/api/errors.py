@@ -1,11 +1,12 @@
 """Every failure under our prefix leaves as {"error": {...}} with a stable code."""
 import logging
 
-from flask import current_app, g
+from flask import current_app
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import APIError
+from .request_id import request_id
 from .responses import json_response
 
 log = logging.getLogger("nextstep")
@@ -53,10 +54,10 @@ def handle_http_exception(error):
 
 
 def handle_unexpected(error):
-    request_id = getattr(g, "nextstep_request_id", None)
-    log.error("unhandled error (request %s)", request_id, exc_info=error)
+    current = request_id()
+    log.error("unhandled error (request %s)", current, exc_info=error)
     return error_response(500, "internal_error",
-                          f"Internal server error (request id {request_id})")
+                          f"Internal server error (request id {current})")
 
 
 def flatten_messages(messages, prefix=""):
