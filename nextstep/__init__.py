@@ -3,6 +3,7 @@ import os
 
 from flask import Flask
 
+from .api.routing import answer_stray_paths
 from .config import load_environment
 from .extension import NextStep
 
@@ -18,5 +19,6 @@ def create_app(test_config=None):
     load_environment(app.config)
     if test_config is not None:
         app.config.from_mapping(test_config)
-    NextStep(app)
+    extension = NextStep(app)
+    answer_stray_paths(app, extension.url_prefix)
     return app

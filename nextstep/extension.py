@@ -5,15 +5,16 @@ from .api import build_blueprint
 from .api.health import health
 from .config import apply_defaults_and_validate
 from .db import bind_database
-from .ratelimit import build_limiter, rate_limit_headers
+from .ratelimit import FailedAuthentications, build_limiter, rate_limit_headers
 
 
 class NextStepState:
     """What one app's NextStep needs at request time, kept in app.extensions["nextstep"]."""
 
-    def __init__(self, url_prefix, limiter):
+    def __init__(self, url_prefix, limiter, failed_authentications):
         self.url_prefix = url_prefix
         self.limiter = limiter
+        self.failed_authentications = failed_authentications
         self.routes = None
 
 
@@ -33,6 +34,7 @@ class NextStep:
         limiter = build_limiter(app, blueprint, app.config, exempt=[health])
         blueprint.after_request(partial(rate_limit_headers, limiter))
         app.register_blueprint(blueprint, url_prefix=url_prefix)
-        app.extensions["nextstep"] = NextStepState(url_prefix, limiter)
+        failures = FailedAuthentications(limiter, app.config["NEXTSTEP_AUTH_FAILURE_LIMIT"])
+        app.extensions["nextstep"] = NextStepState(url_prefix, limiter, failures)
         from .cli import register_commands
         register_commands(app)

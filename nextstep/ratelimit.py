@@ -1,16 +1,28 @@
 """Flask-Limiter, built per app and applied to our blueprint only.
 
-Two limits: one per API key (its SHA-256 digest), and one per client address that
-only failed authentications use up, so keys cannot be guessed at speed.
+Two allowances: requests per API key (its SHA-256 digest), counted by Flask-Limiter before
+the view; and failed authentications per client address, counted only when one fails
+(`FailedAuthentications`), so keys cannot be guessed at speed and a valid key is never
+refused because others at its address guessed. When the shared storage (Redis) cannot be
+reached, Flask-Limiter's own in-memory fallback counts per process until it returns.
 """
+import logging
 import math
 import time
 
 from flask import current_app, request
 from flask_limiter import ExemptionScope, Limiter
+from limits import parse as parse_limit
 
 from .api.auth import bearer_token
+from .errors import APIError
 from .services.keys import digest_of
+
+KEY_PREFIX = "nextstep"
+STORAGE_TIMEOUT_SECONDS = 1  # a Redis that does not answer must not hold requests for long
+HOST_EXEMPTION = (ExemptionScope.APPLICATION | ExemptionScope.DEFAULT | ExemptionScope.META
+                  | ExemptionScope.DESCENDENTS)
+log = logging.getLogger("nextstep")
 
 
 def client_address():
@@ -31,45 +43,92 @@ def api_key_limit_key():
     return "key:" + digest_of(token)
 
 
-def failed_auth_limit_key():
-    return "auth:" + client_address()
+def storage_options(uri):
+    """Bounded socket timeouts for Redis-like storages; other schemes take none."""
+    if uri.split("://", 1)[0].split("+", 1)[0] in ("redis", "rediss", "valkey", "valkeys"):
+        return {"socket_timeout": STORAGE_TIMEOUT_SECONDS,
+                "socket_connect_timeout": STORAGE_TIMEOUT_SECONDS}
+    return {}
 
 
 def build_limiter(app, blueprint, config, exempt=()):
-    """`exempt`: child blueprints (the health check) that the limits never touch."""
+    """`exempt`: child blueprints (the health check) that the limits never touch.
+
+    A limiter the host app built before us would apply its default and application limits
+    to our blueprint too: each is told to leave our blueprint alone.
+    """
+    uri = config["NEXTSTEP_RATELIMIT_STORAGE_URI"]
     limiter = Limiter(
         key_func=api_key_limit_key,
         strategy="moving-window",
-        storage_uri=config["NEXTSTEP_RATELIMIT_STORAGE_URI"],
-        key_prefix="nextstep",
+        storage_uri=uri,
+        storage_options=storage_options(uri),
+        key_prefix=KEY_PREFIX,
         headers_enabled=False,
         default_limits=[],
         application_limits=[],
+        in_memory_fallback_enabled=True,
     )
-    # Shared limits: one bucket across every endpoint (a plain limit counts per endpoint).
-    limiter.shared_limit(config["NEXTSTEP_AUTH_FAILURE_LIMIT"], scope="auth-failures",
-                         key_func=failed_auth_limit_key,
-                         deduct_when=lambda response: response.status_code == 401)(blueprint)
+    # A shared limit: one allowance across every endpoint (a plain limit counts per endpoint).
     limiter.shared_limit(config["NEXTSTEP_RATE_LIMIT"], scope="requests")(blueprint)
     for child in exempt:
         limiter.exempt(child, flags=ExemptionScope.ANCESTORS | ExemptionScope.DEFAULT
                        | ExemptionScope.APPLICATION | ExemptionScope.META)
+    for host_limiter in app.extensions.get("limiter", ()):
+        host_limiter.exempt(blueprint, flags=HOST_EXEMPTION)
     limiter.init_app(app)
     return limiter
 
 
+class FailedAuthentications:
+    """Failed authentications per client address, counted as they fail.
+
+    Not a Flask-Limiter limit: those are tested before the request runs, when nobody
+    knows yet whether its key is good, so a used-up allowance refused valid keys too.
+    The `limits` strategy Flask-Limiter itself uses (its in-memory fallback while the
+    storage is down) does the counting.
+    """
+
+    def __init__(self, limiter, limit):
+        self.limiter = limiter
+        self.limit = parse_limit(limit)
+
+    def count_one(self):
+        """Count this failure; past the allowance, 429 with Retry-After instead of 401."""
+        identity = (KEY_PREFIX, "auth-failures", client_address())
+        strategy = self.limiter.limiter
+        try:
+            if strategy.hit(self.limit, *identity):
+                return
+            reset_time, _remaining = strategy.get_window_stats(self.limit, *identity)
+        except Exception:  # storage trouble: the caller answers 401 anyway; say so once
+            log.warning("could not count a failed authentication (rate-limit storage)",
+                        exc_info=True)
+            return
+        retry_after = max(1, math.ceil(reset_time - time.time()))
+        raise APIError(429, "rate_limited",
+                       "Too many failed authentications from this address; retry after "
+                       "the time in Retry-After", headers={"Retry-After": str(retry_after)})
+
+
 def rate_limit_headers(limiter, response):
-    """X-RateLimit-* for the key's limit, and Retry-After (>= 1 s) on a 429."""
-    limits = limiter.current_limits
-    if not limits:
+    """X-RateLimit-* of the limit Flask-Limiter reports for this request, and Retry-After
+    on its 429.
+
+    Written here rather than by the library's `headers_enabled`: its Retry-After is the
+    truncated difference and can say 0, where the contract wants the whole seconds until
+    a request is accepted again, at least 1.
+    """
+    shown = limiter.current_limit
+    if shown is None:
         return response
-    breached = [item for item in limits if item.breached]
-    shown = breached[0] if breached else next(
-        (item for item in limits if "/auth:" not in item.key), limits[0])
-    reset_time, remaining = shown.window
+    try:
+        reset_time, remaining = shown.window
+    except Exception:  # the storage went away after the check; the answer stands without
+        return response
     response.headers["X-RateLimit-Limit"] = str(shown.limit.amount)
     response.headers["X-RateLimit-Remaining"] = str(max(0, remaining))
     response.headers["X-RateLimit-Reset"] = str(math.ceil(reset_time))
-    if response.status_code == 429:
+    if response.status_code == 429 and "Retry-After" not in response.headers:
         response.headers["Retry-After"] = str(max(1, math.ceil(reset_time - time.time())))
     return response

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import waitress
 from waitress import wasyncore
+from werkzeug.datastructures import Headers
 
 
 @contextmanager
@@ -51,6 +52,9 @@ def free_port():
 def request(port, method, path, body=None, headers=None, timeout=30):
     """(status, headers, raw body) over a fresh connection, closed before returning.
 
+    `headers` is case-insensitive, as HTTP header names are (waitress sends
+    `X-Ratelimit-Limit` for the app's `X-RateLimit-Limit`).
+
     `body` that is not bytes is sent as JSON with Content-Type application/json.
     """
     headers = dict(headers or {})
@@ -61,7 +65,7 @@ def request(port, method, path, body=None, headers=None, timeout=30):
     try:
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        return response.status, Headers(response.getheaders()), response.read()
     finally:
         conn.close()
 

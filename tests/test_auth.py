@@ -86,7 +86,7 @@ def test_a_revoked_key_is_401_before_the_subscription_is_looked_at(client, team,
 def test_health_needs_no_key(client):
     response = client.get("/api/v1/health")
     assert response.status_code == 200
-    assert response.json == {"data": {"status": "ok", "database": "ok"}}
+    assert response.json == {"data": {"status": "ok", "database": "ok", "rate_limit_storage": "ok"}}
 
 
 def test_no_plaintext_key_is_stored_in_any_row(client, team, make_key):

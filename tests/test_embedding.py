@@ -7,6 +7,7 @@ from flask_limiter.util import get_remote_address
 from conftest import fresh_tables
 from nextstep import NextStep
 from nextstep.models import Member, Team
+from nextstep.ratelimit import HOST_EXEMPTION
 from nextstep.services.keys import create_api_key
 
 PREFIX = "/nextstep/api/v1"
@@ -100,3 +101,40 @@ def test_nextstep_app_takes_the_extension_the_short_way(database_url, tmp_path):
     NextStep(app)
     assert app.extensions["nextstep"].url_prefix == "/api/v1"
     assert app.test_client().get("/api/v1/health").status_code == 200
+
+
+def _host_with_default_limits(database_url, tmp_path, limiter_first):
+    app = Flask("limited_host", instance_path=str(tmp_path / "limited-host"))
+    app.config.update(TESTING=True, NEXTSTEP_DATABASE_URL=database_url)
+
+    @app.route("/")
+    def home():
+        return "host home"
+
+    def host_limiter():
+        return Limiter(get_remote_address, app=app, storage_uri="memory://",
+                       default_limits=["3 per minute"])
+    if limiter_first:
+        host_limiter()
+        NextStep().init_app(app, url_prefix=PREFIX)
+    else:
+        NextStep().init_app(app, url_prefix=PREFIX)
+        limiter = host_limiter()
+        limiter.exempt(app.blueprints["nextstep"], flags=HOST_EXEMPTION)  # docs: embedding
+    return app
+
+
+@pytest.mark.parametrize("limiter_first", [True, False], ids=["host-limiter-first",
+                                                               "host-limiter-after"])
+def test_a_host_limiters_default_limits_leave_our_blueprint_alone(database_url, tmp_path,
+                                                                   limiter_first):
+    app = _host_with_default_limits(database_url, tmp_path, limiter_first)
+    with fresh_tables():
+        team = Team.create(name="Acme", subdomain="acme")
+        owner = Member.create(team=team, email="o@example.com", name="O", role="owner")
+        auth = {"Authorization": f"Bearer {create_api_key(team, owner, 'k')[1]}"}
+        client = app.test_client()
+        ours = [client.get(PREFIX + "/process-templates", headers=auth) for _ in range(5)]
+        assert [r.status_code for r in ours] == [200] * 5
+        assert ours[-1].headers["X-RateLimit-Limit"] == "100"
+        assert [client.get("/").status_code for _ in range(4)] == [200, 200, 200, 429]

@@ -97,9 +97,34 @@ class TestConfiguredLimits:
         bad = {"Authorization": "Bearer nxs_live_" + "0" * 32}
         statuses = [client.get(URL, headers=bad).status_code for _ in range(5)]
         assert statuses == [401, 401, 401, 429, 429]
-        assert client.get(URL, headers=auth).status_code == 429
-        other_address = client.get(URL, headers=bad, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+        # Another guess from another address: its own allowance. (Another guess, since
+        # the per-key allowance of 5 counts every request presenting one token.)
+        other = {"Authorization": "Bearer nxs_live_" + "1" * 32}
+        other_address = client.get(URL, headers=other, environ_base={"REMOTE_ADDR": "10.0.0.9"})
         assert other_address.status_code == 401
+
+    def test_a_valid_key_is_never_refused_for_others_guessing_at_its_address(self, client,
+                                                                             auth):
+        """Contract §13: only failed attempts are refused once the allowance is used up."""
+        bad = {"Authorization": "Bearer nxs_live_" + "0" * 32}
+        for _ in range(4):
+            client.get(URL, headers=bad)
+        assert client.get(URL, headers=bad).status_code == 429
+        assert client.get(URL, headers=auth).status_code == 200
+        assert client.get(URL, headers={}).status_code == 429
+        assert client.get(URL, headers=auth).status_code == 200
+
+    def test_the_failed_authentication_429(self, client):
+        bad = {"Authorization": "Bearer nxs_live_" + "0" * 32}
+        for _ in range(3):
+            client.get(URL, headers=bad)
+        response = client.get(URL, headers=bad)
+        assert response.status_code == 429
+        assert response.json == {"error": {"code": "rate_limited", "message": (
+            "Too many failed authentications from this address; retry after the time in "
+            "Retry-After")}}
+        assert 1 <= int(response.headers["Retry-After"]) <= 60
+        assert response.headers["X-Request-Id"]
 
     def test_successful_requests_do_not_use_up_the_failure_limit(self, client, auth):
         for _ in range(4):

@@ -1,7 +1,7 @@
 """The API blueprint: per-request connection, auth, errors, and one child per resource."""
 import logging
 
-from flask import Blueprint, current_app, request
+from flask import current_app, request
 from peewee import PeeweeException
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -11,7 +11,7 @@ from .auth import authenticate
 from .errors import register_error_handlers
 from .health import health
 from .request_id import request_id
-from .routing import add_catch_all
+from .routing import ApiBlueprint, add_catch_all
 from .runs import runs
 from .templates import templates
 
@@ -21,7 +21,7 @@ log = logging.getLogger("nextstep")
 
 def build_blueprint():
     """A fresh parent blueprint per app, so hooks and limits never leak between apps."""
-    api = Blueprint("nextstep", __name__)
+    api = ApiBlueprint("nextstep", __name__)
     api.register_blueprint(health)
     api.register_blueprint(templates)
     api.register_blueprint(runs)

@@ -28,11 +28,17 @@ def request_subdomain(base_domain):
     return None
 
 
+def refuse():
+    """401, counted against the caller's address: past its allowance, 429 instead."""
+    current_app.extensions["nextstep"].failed_authentications.count_one()
+    return APIError(401, "unauthorized", UNAUTHORIZED)
+
+
 def authenticate():
-    """Sets g.nextstep_key, g.nextstep_member and g.nextstep_team, or raises 401/403/404."""
+    """Sets g.nextstep_key, g.nextstep_member and g.nextstep_team, or raises 401/403/404/429."""
     key = find_active_key(bearer_token())
     if key is None:
-        raise APIError(401, "unauthorized", UNAUTHORIZED)
+        raise refuse()
     base_domain = current_app.config["NEXTSTEP_BASE_DOMAIN"]
     if base_domain:
         subdomain = request_subdomain(base_domain)
@@ -40,7 +46,7 @@ def authenticate():
             # Only a foreign address costs a query: is it another team's, or nobody's?
             if not Team.select().where(Team.subdomain == subdomain).exists():
                 raise APIError(404, "not_found", "No team at this address")
-            raise APIError(401, "unauthorized", UNAUTHORIZED)
+            raise refuse()
     if not key.team.subscription_is_active:
         raise APIError(403, "forbidden",
                        "The team's subscription is inactive; renew it to use the API")

@@ -1,11 +1,14 @@
-"""GET /health: no key, no rate limit; says whether the database answers."""
-from flask import Blueprint
+"""GET /health: no key, no rate limit; says whether the database and the rate-limit
+storage answer. A storage that does not answer is `degraded`, not down: requests are
+still served, counted per process (ratelimit.py)."""
+from flask import current_app
 
 from ..errors import APIError
 from ..models import database
 from .responses import single
+from .routing import ApiBlueprint
 
-health = Blueprint("health", __name__)
+health = ApiBlueprint("health", __name__)
 
 
 @health.get("/health")
@@ -14,4 +17,14 @@ def check_health():
         database.execute_sql("SELECT 1")
     except Exception:  # any driver error means the same thing to a monitor
         raise APIError(503, "unavailable", "The database is not answering") from None
-    return single({"status": "ok", "database": "ok"})
+    storage = rate_limit_storage_answers()
+    return single({"status": "ok" if storage else "degraded", "database": "ok",
+                   "rate_limit_storage": "ok" if storage else "unavailable"})
+
+
+def rate_limit_storage_answers():
+    """Whether the configured storage answers now (a PING for Redis; memory always does)."""
+    try:
+        return bool(current_app.extensions["nextstep"].limiter.storage.check())
+    except Exception:  # any client error means the same here: not reachable
+        return False

@@ -1,5 +1,5 @@
 """/process-runs and /process-runs/:id/tasks: thin views over the run services."""
-from flask import Blueprint, g, request, url_for
+from flask import g, request, url_for
 
 from ..errors import bad_request
 from ..models import RUN_STATUSES, Run, RunTask
@@ -17,8 +17,9 @@ from ..services.runs import (
 from .body import json_body
 from .pagination import by_position, cursor_row, newest_first, page, page_args
 from .responses import listing, single
+from .routing import ApiBlueprint
 
-runs = Blueprint("runs", __name__)
+runs = ApiBlueprint("runs", __name__)
 start_schema = RunStartSchema()
 patch_schema = RunTaskPatchSchema()
 run_schema = RunSchema()

@@ -1,5 +1,5 @@
 """GET /process-templates, /process-templates/:id and /process-templates/:id/tasks."""
-from flask import Blueprint, g, request
+from flask import g, request
 
 from ..errors import bad_request
 from ..models import Template, TemplateTask
@@ -13,8 +13,9 @@ from ..services.templates import (
 )
 from .pagination import by_position, cursor_row, newest_first, page, page_args
 from .responses import listing, single
+from .routing import ApiBlueprint
 
-templates = Blueprint("templates", __name__)
+templates = ApiBlueprint("templates", __name__)
 template_schema = TemplateSchema()
 template_list_schema = TemplateSchema(many=True)
 task_list_schema = TemplateTaskSchema(many=True)

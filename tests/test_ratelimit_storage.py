@@ -1,0 +1,119 @@
+"""The rate-limit storage going away (contract §13): requests are still served, counted
+per process by Flask-Limiter's in-memory fallback; the log warns; /health says degraded.
+
+A private redis-server on a free port is started and killed by the tests that need one
+(skipped, with the reason, when the machine has no redis-server).
+"""
+import json
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from servers import free_port
+
+URL = "/api/v1/process-templates"
+NOWHERE = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+class PrivateRedis:
+    def __init__(self):
+        self.port = free_port()
+        self.process = None
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            ping = subprocess.run(["redis-cli", "-p", str(self.port), "ping"],
+                                  capture_output=True, text=True, check=False)
+            if ping.stdout.strip() == "PONG":
+                return
+            time.sleep(0.05)
+        raise RuntimeError("the private redis-server did not start")
+
+    def kill(self):
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+@pytest.fixture
+def private_redis():
+    if not shutil.which("redis-server") or not shutil.which("redis-cli"):
+        pytest.skip("redis-server is not installed on this machine")
+    redis = PrivateRedis()
+    redis.start()
+    yield redis
+    redis.kill()
+
+
+class TestUnreachableFromTheStart:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return dict(app_config, NEXTSTEP_RATELIMIT_STORAGE_URI=NOWHERE,
+                    NEXTSTEP_RATE_LIMIT="3 per minute")
+
+    def test_requests_are_served_and_counted_in_memory(self, client, auth, caplog):
+        responses = [client.get(URL, headers=auth) for _ in range(4)]
+        assert [r.status_code for r in responses] == [200, 200, 200, 429]
+        assert [r.headers["X-RateLimit-Remaining"] for r in responses] == ["2", "1", "0", "0"]
+        assert all(r.headers["X-Request-Id"] for r in responses)
+        assert responses[-1].json["error"]["code"] == "rate_limited"
+        assert "Rate limit storage unreachable" in caplog.text
+
+    def test_health_says_degraded(self, client):
+        response = client.get("/api/v1/health")
+        assert response.status_code == 200
+        assert response.json == {"data": {"status": "degraded", "database": "ok",
+                                          "rate_limit_storage": "unavailable"}}
+
+    def test_failed_authentications_are_still_counted(self, client):
+        bad = {"Authorization": "Bearer nxs_live_" + "0" * 32}
+        statuses = [client.get(URL, headers={"Authorization": f"Bearer nxs_live_{n:032x}"})
+                    .status_code for n in range(31)]
+        assert statuses == [401] * 30 + [429]
+        assert client.get(URL, headers=bad).headers["X-Request-Id"]
+
+
+def test_a_storage_that_dies_and_returns_under_nextstep_serve(serve_process, auth,
+                                                              private_redis):
+    server = serve_process(NEXTSTEP_RATELIMIT_STORAGE_URI=private_redis.url,
+                           NEXTSTEP_RATE_LIMIT="1000 per minute")
+
+    def health():
+        status, headers, body = server.request("GET", "/api/v1/health")
+        assert headers["X-Request-Id"]
+        return status, json.loads(body)["data"]["status"]
+
+    assert health() == (200, "ok")
+    assert server.request("GET", URL, headers=auth)[0] == 200
+
+    private_redis.kill()
+    answers = [server.request("GET", URL, headers=auth) for _ in range(5)]
+    assert [status for status, _h, _b in answers] == [200] * 5
+    assert all(headers["X-Request-Id"] and "X-RateLimit-Remaining" in headers
+               for _s, headers, _b in answers)
+    assert health() == (200, "degraded")
+
+    private_redis.start()
+    assert health() == (200, "ok")
+    assert server.request("GET", URL, headers=auth)[0] == 200
+
+
+def test_a_valid_key_is_served_while_its_address_is_refused_for_guessing(serve_process, auth):
+    server = serve_process(NEXTSTEP_AUTH_FAILURE_LIMIT="3 per minute")
+    guesses = [server.request("GET", URL, headers={
+        "Authorization": f"Bearer nxs_live_{n:032x}"})[0] for n in range(5)]
+    assert guesses == [401, 401, 401, 429, 429]
+    status, headers, _body = server.request("GET", URL, headers=auth)
+    assert status == 200
+    assert headers["X-RateLimit-Limit"] == "100"
