@@ -3,67 +3,24 @@
 What a command creates is printed alone on stdout's last line, so scripts can `tail -n 1`;
 failures are one sentence on stderr with exit status 1 (2 for a bad command line).
 """
-import functools
-from contextlib import contextmanager
-
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
-from peewee import DatabaseError
+from flask.cli import AppGroup, FlaskGroup, ScriptInfo
 
+from .cli_helpers import (
+    TEAM,
+    echo_table,
+    import_failure,  # noqa: F401  (serve.py imports it from here)
+    operator_command,
+    when,
+)
 from .db import create_tables
-from .errors import APIError, ConfigError
-from .ids import format_timestamp
-from .models import ApiKey, database
+from .errors import ConfigError
+from .models import ApiKey
 from .models.team import ROLES, SUBSCRIPTION_STATUSES
 from .services import teams
-from .services.importer import TemplateImportError, import_template, read_template_file
 from .services.keys import create_api_key, revoke_api_key
-from .services.publishing import publish_template
-from .services.templates import template_or_none
-
-TEAM = click.option("--team", "subdomain", required=True, help="The team's subdomain.")
-
-
-@contextmanager
-def connected():
-    """Open a connection for one command; leave one the caller opened alone."""
-    opened = database.is_closed()
-    if opened:
-        database.connect()
-    try:
-        yield
-    finally:
-        if opened and not database.is_closed():
-            database.close()
-
-
-def operator_command(name):
-    """A command in the app context, with a connection, whose rule breaks become
-    one-sentence errors."""
-    def decorate(function):
-        @functools.wraps(function)
-        def run(*args, **kwargs):
-            try:
-                with connected():
-                    return function(*args, **kwargs)
-            except APIError as error:
-                raise click.ClickException(error.message) from None
-            except DatabaseError as error:
-                raise click.ClickException(
-                    f"Database error: {str(error).strip()}\nCheck NEXTSTEP_DATABASE_URL, and "
-                    f"run `nextstep init-db` if the tables are missing.") from None
-        return click.command(name)(with_appcontext(run))
-    return decorate
-
-
-def find_template(team, template_id):
-    template = template_or_none(team, template_id)
-    if template is None:
-        raise click.ClickException(
-            f'No template "{template_id}" in team "{team.subdomain}". Use the id that '
-            f"import-template printed, or GET /api/v1/process-templates to list them.")
-    return template
+from .template_commands import TEMPLATE_COMMANDS
 
 
 @operator_command("init-db")
@@ -111,6 +68,55 @@ def deactivate_member_command(subdomain, email):
         click.echo(f"{member.email} was already deactivated; nothing changed.")
 
 
+@operator_command("reactivate-member")
+@TEAM
+@click.option("--email", required=True, help="The member's email.")
+def reactivate_member_command(subdomain, email):
+    """Reactivate a member; the API keys they created and did not revoke work again."""
+    team = teams.find_team(subdomain)
+    member, changed = teams.reactivate_member(teams.find_member(team, email))
+    if changed:
+        click.echo(f"Reactivated {member.email}; API keys they created work again unless "
+                   f"revoked.")
+    else:
+        click.echo(f"{member.email} is already active; nothing changed.")
+
+
+@operator_command("set-role")
+@TEAM
+@click.option("--email", required=True, help="The member's email.")
+@click.argument("role", type=click.Choice(ROLES))
+def set_role_command(subdomain, email, role):
+    """Change a member's role; the last active owner cannot be demoted."""
+    team = teams.find_team(subdomain)
+    member, changed = teams.set_role(teams.find_member(team, email), role)
+    if changed:
+        click.echo(f"{member.email} is now {role} of team {subdomain}.")
+    else:
+        click.echo(f"{member.email} is already {role}; nothing changed.")
+
+
+@operator_command("list-teams")
+def list_teams_command():
+    """List every team, by subdomain."""
+    rows = [(team.subdomain, team.id, team.name, team.timezone, team.subscription_status,
+             when(team.created_at)) for team in teams.list_teams()]
+    echo_table(("SUBDOMAIN", "ID", "NAME", "TIMEZONE", "SUBSCRIPTION", "CREATED"), rows,
+               "There are no teams yet; make one with `nextstep create-team`.")
+
+
+@operator_command("list-members")
+@TEAM
+def list_members_command(subdomain):
+    """List a team's members, oldest first, deactivated ones included."""
+    members = teams.list_members(teams.find_team(subdomain))
+    rows = [(member.email, member.id, member.name, member.role,
+             "yes" if member.is_active else "no", when(member.created_at))
+            for member in members]
+    echo_table(("EMAIL", "USER ID", "NAME", "ROLE", "ACTIVE", "CREATED"), rows,
+               f"Team {subdomain} has no members; add one with `nextstep add-member`.")
+
+
 @operator_command("create-api-key")
 @TEAM
 @click.option("--by", "email", required=True, help="Email of an active owner or admin.")
@@ -131,20 +137,10 @@ def list_api_keys_command(subdomain):
     """List a team's API keys (never the keys themselves)."""
     team = teams.find_team(subdomain)
     keys = ApiKey.select().where(ApiKey.team == team).order_by(ApiKey.created_at, ApiKey.id)
-    rows = [(key.id, key.name, key.prefix, key.last_four, _when(key.created_at),
-             _when(key.last_used_at), _when(key.revoked_at)) for key in keys]
-    if not rows:
-        click.echo(f"Team {subdomain} has no API keys; make one with `nextstep create-api-key`.")
-        return
-    rows.insert(0, ("ID", "NAME", "PREFIX", "LAST 4", "CREATED", "LAST USED", "REVOKED"))
-    widths = [max(len(cell) for cell in column) for column in zip(*rows, strict=True)]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-                   .rstrip())
-
-
-def _when(value):
-    return format_timestamp(value) or "-"
+    rows = [(key.id, key.name, key.prefix, key.last_four, when(key.created_at),
+             when(key.last_used_at), when(key.revoked_at)) for key in keys]
+    echo_table(("ID", "NAME", "PREFIX", "LAST 4", "CREATED", "LAST USED", "REVOKED"), rows,
+               f"Team {subdomain} has no API keys; make one with `nextstep create-api-key`.")
 
 
 @operator_command("revoke-api-key")
@@ -160,7 +156,7 @@ def revoke_api_key_command(subdomain, key_id):
     if revoke_api_key(team, key_id):
         click.echo(f'Revoked API key {key_id} "{key.name}".')
     else:
-        click.echo(f"API key {key_id} was already revoked at {_when(key.revoked_at)}.")
+        click.echo(f"API key {key_id} was already revoked at {when(key.revoked_at)}.")
 
 
 @operator_command("set-subscription")
@@ -174,59 +170,25 @@ def set_subscription_command(subdomain, status):
     click.echo(f"Team {subdomain} subscription is now {status}: {effect}.")
 
 
-@operator_command("import-template")
-@TEAM
-@click.argument("file", type=click.File("r", encoding="utf-8"))
-@click.option("--publish", is_flag=True, help="Publish it (the next version) right away.")
-@click.option("--template", "template_id", help="Replace this template's draft in place.")
-def import_template_command(subdomain, file, publish, template_id):
-    """Import a template file (docs/import-format.md); prints the template id last."""
-    team = teams.find_team(subdomain)
-    template = find_template(team, template_id) if template_id else None
-    try:
-        template = import_template(team, read_template_file(file), publish, template)
-    except TemplateImportError as error:
-        raise import_failure(error) from None
-    state = f"published as version {template.version}" if publish else "draft saved"
-    verb = "Replaced the content of" if template_id else "Imported"
-    click.echo(f'{verb} template "{template.title}": {state}.')
-    if template_id and not publish and template.is_published:
-        click.echo(f"New runs start from version {template.version} until you run "
-                   f"`nextstep publish-template --team {subdomain} {template.id}`.")
-    click.echo(template.id)
+COMMANDS = [init_db_command, create_team_command, list_teams_command, add_member_command,
+            list_members_command, deactivate_member_command, reactivate_member_command,
+            set_role_command, create_api_key_command, list_api_keys_command,
+            revoke_api_key_command, set_subscription_command, *TEMPLATE_COMMANDS]
 
 
-def import_failure(error):
-    """Print each fault of the file on stderr; returns the exit (status 1) to raise."""
-    for path, message in error.errors:
-        click.echo(f"Import failed: {path}: {message}", err=True)
-    click.echo("Nothing was written. Fix the file (see docs/import-format.md) and run the "
-               "command again.", err=True)
-    return click.exceptions.Exit(1)
-
-
-@operator_command("publish-template")
-@TEAM
-@click.argument("template_id")
-def publish_template_command(subdomain, template_id):
-    """Publish a template's current content as its next version; prints its id last."""
-    template = publish_template(find_template(teams.find_team(subdomain), template_id))
-    click.echo(f'Published template "{template.title}" as version {template.version}; '
-               f"new runs start from it.")
-    click.echo(template.id)
-
-
-COMMANDS = [init_db_command, create_team_command, add_member_command,
-            deactivate_member_command, create_api_key_command, list_api_keys_command,
-            revoke_api_key_command, set_subscription_command, import_template_command,
-            publish_template_command]
-
-
-def register_commands(app):
-    """Add every command to app.cli; serve.py's commands build on this module's helpers."""
+def register_commands(app, cli_group=None):
+    """Add every command to app.cli, or to a `cli_group` group of it when NextStep is
+    embedded (our names cannot collide with the host's). serve.py's and backup.py's
+    commands build on this module's helpers."""
+    from .backup import backup_command
     from .serve import SERVE_COMMANDS
-    for command in COMMANDS + SERVE_COMMANDS:
-        app.cli.add_command(command)
+    target = app.cli
+    if cli_group is not None:
+        target = AppGroup(cli_group, help="NextStep's operator commands (teams, keys, "
+                                          "templates, serving).")
+        app.cli.add_command(target)
+    for command in COMMANDS + SERVE_COMMANDS + [backup_command]:
+        target.add_command(command)
 
 
 def _create_app():
@@ -253,5 +215,7 @@ class NextStepGroup(FlaskGroup):
 
 @click.group(cls=NextStepGroup, create_app=_create_app, add_default_commands=False,
              add_version_option=False, load_dotenv=False)
+@click.version_option(package_name="nextstep", prog_name="nextstep",
+                      message="%(prog)s %(version)s")
 def main():
     """NextStep: manage teams, members, API keys and templates, and serve the API."""

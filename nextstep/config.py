@@ -5,7 +5,7 @@ Order of precedence: defaults < instance/config.py < environment < test mapping.
 import os
 import re
 
-from limits import parse as parse_limit
+from limits import parse_many as parse_limits
 from limits.storage import SCHEMES as STORAGE_SCHEMES
 
 from .errors import ConfigError
@@ -24,7 +24,10 @@ def _optional_str(text):
 
 
 def _check_rate(value):
-    parse_limit(value)
+    """A limit such as "100 per minute"; 0 is refused: it would turn every request away."""
+    if any(item.amount < 1 for item in parse_limits(value)):
+        raise ValueError('must allow at least 1 request, such as "100 per minute" (0 would '
+                         "refuse every request)")
 
 
 def _check_positive(value):
@@ -80,6 +83,26 @@ SETTINGS = {
     "NEXTSTEP_DEFAULT_TIMEZONE": ("UTC", _str, _check_timezone,
                                   "Timezone given to teams created without one."),
 }
+
+
+def instance_path_from(environ=None):
+    """NEXTSTEP_INSTANCE_PATH, or None for Flask's default. It must be absolute: a relative
+    one would move with the working directory of whoever runs the command."""
+    environ = os.environ if environ is None else environ
+    path = environ.get("NEXTSTEP_INSTANCE_PATH") or None
+    if path is not None and not os.path.isabs(path):
+        raise ConfigError(f"NEXTSTEP_INSTANCE_PATH={path!r} is not valid: it must be an "
+                          f"absolute path, such as {os.path.abspath(path)!r}.")
+    return path
+
+
+def make_instance_folder(path):
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"The instance folder {path} cannot be created "
+                          f"({error.strerror or error}); create it yourself, or set "
+                          f"NEXTSTEP_INSTANCE_PATH to a folder NextStep may write to.") from None
 
 
 def load_environment(config, environ=None):

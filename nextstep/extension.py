@@ -18,15 +18,24 @@ class NextStepState:
         self.routes = None
 
 
+_UNSET = object()
+
+
 class NextStep:
-    def __init__(self, app=None, url_prefix="/api/v1"):
+    """`cli_group`: the group of the host's CLI our commands go under (`flask nextstep
+    init-db`), as Flask's Blueprint(cli_group=...) does, so they cannot collide with the
+    host's own; None puts them at the top level (create_app and the `nextstep` script)."""
+
+    def __init__(self, app=None, url_prefix="/api/v1", cli_group="nextstep"):
         self.url_prefix = url_prefix
+        self.cli_group = cli_group
         if app is not None:
             self.init_app(app, url_prefix)
 
-    def init_app(self, app, url_prefix=None):
+    def init_app(self, app, url_prefix=None, cli_group=_UNSET):
         """Mount the API on `app`; our hooks, handlers and limits stay on our blueprint."""
         url_prefix = (url_prefix or self.url_prefix).rstrip("/")
+        cli_group = self.cli_group if cli_group is _UNSET else cli_group
         apply_defaults_and_validate(app.config, app.instance_path)
         bind_database(app.config["NEXTSTEP_DATABASE_URL"],
                       app.config["NEXTSTEP_SQLITE_BUSY_TIMEOUT_MS"])
@@ -37,4 +46,4 @@ class NextStep:
         failures = FailedAuthentications(limiter, app.config["NEXTSTEP_AUTH_FAILURE_LIMIT"])
         app.extensions["nextstep"] = NextStepState(url_prefix, limiter, failures)
         from .cli import register_commands
-        register_commands(app)
+        register_commands(app, cli_group)

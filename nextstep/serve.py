@@ -61,10 +61,14 @@ def bootstrap_demo(data, timezone):
 
 
 def key_hint():
-    """The command that makes another key: for the demo team when it is there."""
+    """The command that makes another key, as this very script is run from here (the
+    venv's bin/ is seldom on the PATH): for the demo team when it is there."""
+    from .cli_helpers import command_path
+    nextstep = command_path()
     if Team.select().where(Team.subdomain == DEMO_SUBDOMAIN).exists():
-        return f"nextstep create-api-key --team {DEMO_SUBDOMAIN} --by {DEMO_OWNER} --name NAME"
-    return "nextstep create-api-key --team SUBDOMAIN --by OWNER_EMAIL --name NAME"
+        return (f"{nextstep} create-api-key --team {DEMO_SUBDOMAIN} --by {DEMO_OWNER} "
+                f"--name NAME")
+    return f"{nextstep} create-api-key --team SUBDOMAIN --by OWNER_EMAIL --name NAME"
 
 
 @click.command("serve")

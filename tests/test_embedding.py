@@ -1,4 +1,9 @@
 """NextStep mounted inside a host Flask app: both work, neither changes the other."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from flask import Flask
 from flask_limiter import Limiter
@@ -138,3 +143,62 @@ def test_a_host_limiters_default_limits_leave_our_blueprint_alone(database_url, 
         assert [r.status_code for r in ours] == [200] * 5
         assert ours[-1].headers["X-RateLimit-Limit"] == "100"
         assert [client.get("/").status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+# --- the CLI: one `nextstep` group on a host, top level on our own app ---------------------
+
+def test_on_a_host_our_commands_sit_under_one_nextstep_group(host):
+    @host.cli.command("init-db")
+    def host_init_db():
+        print("host init-db")
+
+    runner = host.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).output == "host init-db\n"
+    assert runner.invoke(args=["nextstep", "init-db"]).output == "Database ready.\n"
+    created = runner.invoke(args=["nextstep", "create-team", "--name", "Acme", "--subdomain",
+                                  "acme"])
+    assert created.exit_code == 0, created.output
+    assert Team.get().subdomain == "acme"
+    ours = set(host.cli.commands["nextstep"].commands)
+    assert {"init-db", "create-team", "serve", "backup", "list-teams"} <= ours
+    assert set(host.cli.commands) <= {"init-db", "nextstep", "limiter"}
+
+
+@pytest.mark.parametrize("cli_group, top", [(None, True), ("ns", False)])
+def test_the_group_is_the_extensions_choice(database_url, tmp_path, cli_group, top):
+    app = Flask("grouped", instance_path=str(tmp_path / "grouped"))
+    app.config.update(NEXTSTEP_DATABASE_URL=database_url)
+    NextStep(app, cli_group=cli_group)
+    assert ("init-db" in app.cli.commands) is top
+    assert ("ns" in app.cli.commands) is not top
+    other = Flask("init_app_way", instance_path=str(tmp_path / "other"))
+    other.config.update(NEXTSTEP_DATABASE_URL=database_url)
+    NextStep().init_app(other, cli_group=cli_group)
+    assert ("init-db" in other.cli.commands) is top
+
+
+def test_create_app_keeps_the_commands_top_level(app):
+    assert "init-db" in app.cli.commands and "nextstep" not in app.cli.commands
+
+
+def test_flask_cli_on_a_host_module_runs_our_group(tmp_path, database_url):
+    """What the README says: `flask --app yourapp nextstep init-db`."""
+    flask = Path(sys.executable).parent / "flask"
+    if not flask.exists():
+        pytest.skip("the flask command is not installed next to this Python")
+    (tmp_path / "yourapp.py").write_text(
+        "from flask import Flask\nfrom nextstep import NextStep\n\n"
+        "app = Flask(__name__)\n"
+        f"app.config['NEXTSTEP_DATABASE_URL'] = {database_url!r}\n"
+        "NextStep(app)\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXTSTEP_")}
+    with fresh_tables():
+        def flask_cli(*args):
+            return subprocess.run([str(flask), "--app", "yourapp", *args], cwd=tmp_path, env=env,
+                                  capture_output=True, text=True, timeout=60, check=False)
+        result = flask_cli("nextstep", "init-db")
+        assert (result.returncode, result.stdout) == (0, "Database ready.\n"), result.stderr
+        listed = flask_cli("nextstep", "list-teams")
+        assert listed.stdout == "There are no teams yet; make one with `nextstep create-team`.\n"
+        top = flask_cli("init-db")
+        assert top.returncode == 2 and "No such command 'init-db'" in top.stderr

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from marshmallow import ValidationError, validate
 from peewee import IntegrityError
 
-from ..db import transaction
+from ..db import is_sqlite, transaction
 from ..errors import conflict, not_found, validation_error
 from ..models import Member, Team
 from ..models.team import ROLES, SUBSCRIPTION_STATUSES
@@ -114,13 +114,74 @@ def add_member(team, email, name, role):
 
 
 def deactivate_member(member):
-    """Returns (member, changed). Keys the member created stop working at once (spec §2)."""
-    if not member.is_active:
-        return member, False
+    """Returns (member, changed). Keys the member created stop working at once (spec §2).
+
+    The last active owner stays: a team with no owner has nobody who may make keys or
+    owners again (as GitHub refuses to remove an organisation's last owner)."""
     with transaction():
+        member = _locked_member(member)
+        if not member.is_active:
+            return member, False
+        _keep_an_owner(member)
         Member.update(is_active=False).where(Member.id == member.id).execute()
     member.is_active = False
     return member, True
+
+
+def reactivate_member(member):
+    """Returns (member, changed); the keys they created work again unless revoked."""
+    with transaction():
+        member = _locked_member(member)
+        if member.is_active:
+            return member, False
+        Member.update(is_active=True).where(Member.id == member.id).execute()
+    member.is_active = True
+    return member, True
+
+
+def set_role(member, role):
+    """Returns (member, changed); demoting the last active owner is refused."""
+    if role not in ROLES:
+        raise validation_error(f'Unknown role "{role}"; use one of {", ".join(ROLES)}.')
+    with transaction():
+        member = _locked_member(member)
+        if member.role == role:
+            return member, False
+        if member.is_active:
+            _keep_an_owner(member)
+        Member.update(role=role).where(Member.id == member.id).execute()
+    member.role = role
+    return member, True
+
+
+def _locked_member(member):
+    """The member as stored now, with their team locked until the transaction ends, so two
+    owners leaving at once cannot both pass the last-owner check. (SQLite's
+    BEGIN IMMEDIATE already lets one writer in at a time.)"""
+    if not is_sqlite():
+        Team.select(Team.id).where(Team.id == member.team_id).for_update().first()
+    return Member.get_by_id(member.id)
+
+
+def _keep_an_owner(member):
+    """Raise if `member` is the team's only active owner."""
+    if member.role != "owner":
+        return
+    others = Member.select().where((Member.team == member.team_id) & (Member.role == "owner")
+                                   & Member.is_active & (Member.id != member.id))
+    if not others.exists():
+        raise conflict("last_owner", f'{member.email} is the last active owner of team '
+                                     f'"{member.team.subdomain}"; add another owner or make '
+                                     f"a member owner first.")
+
+
+def list_teams():
+    return list(Team.select().order_by(Team.subdomain))
+
+
+def list_members(team):
+    return list(Member.select().where(Member.team == team)
+                .order_by(Member.created_at, Member.id))
 
 
 def set_subscription(team, status):
