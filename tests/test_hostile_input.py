@@ -289,3 +289,68 @@ def test_bodies_orjson_refuses_but_json_allows_still_parse(client, auth, ctx):
     """A byte order mark and UTF-16 were read by Flask's parser; they still are."""
     for raw in (b"\xef\xbb\xbf{}", "{}".encode("utf-16")):
         assert send(client, auth, "PATCH", ctx["task_url"], raw).status_code == 200
+
+
+# --- path segments and query parameters ---------------------------------------------------
+
+def paths(c):
+    return [f"{RUNS}/%00", f"{RUNS}/{c['run']}%00", f"{RUNS}/%00/tasks",
+            f"{RUNS}/{c['run']}/tasks/%00", f"{RUNS}/%00/tasks/{c['task']}",
+            f"{TEMPLATES}/%00", f"{TEMPLATES}/a%00b/tasks", f"{TEMPLATES}/%ED%B0%80%00"]
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_a_nul_in_a_path_segment_names_nothing(client, auth, ctx, index):
+    before = stored(ctx)
+    response = client.get(paths(ctx)[index], headers=auth)
+    assert (response.status_code, response.get_json()) == (404, NOT_FOUND)
+    assert stored(ctx) == before
+
+
+@pytest.mark.parametrize("url", ["{task_url}%00", "{runs}/%00/tasks/{task}"])
+def test_a_patch_to_a_nul_path_is_404_and_writes_nothing(client, auth, ctx, url):
+    before = stored(ctx)
+    url = url.format(runs=RUNS, **ctx)
+    response = send(client, auth, "PATCH", url, {"custom_elements": [
+        {"element_id": ctx["text"], "value": "x"}]})
+    assert (response.status_code, response.get_json()) == (404, NOT_FOUND)
+    assert stored(ctx) == before
+
+
+def test_unknown_paths_and_wrong_methods_answer_as_ever(client, auth, ctx):
+    response = client.delete(f"{RUNS}/%00", headers=auth)
+    assert (response.status_code, response.headers["Allow"]) == (405, "GET, HEAD, OPTIONS")
+    assert response.get_json()["error"]["code"] == "method_not_allowed"
+    response = client.get("/api/v1/no%00pe?cursor=%00", headers=auth)
+    assert (response.status_code, response.get_json()) == (404, NOT_FOUND)
+
+
+def test_without_a_key_a_nul_path_is_still_401(client, ctx):
+    assert client.get(f"{RUNS}/%00").status_code == 401
+
+
+QUERIES = [
+    (RUNS, "cursor=%00", "cursor"), (RUNS, "cursor={run}%00", "cursor"),
+    (RUNS, "template_id=%00", "template_id"), (RUNS, "status=active%00", "status"),
+    (RUNS, "limit=1%00", "limit"), (RUNS, "unknown=%00", "unknown"),
+    (RUNS, "limit=5&fo%00o=1", "fo\\u0000o"),
+    (TEMPLATES, "cursor=%00", "cursor"), (TEMPLATES, "is_published=true%00", "is_published"),
+    ("{runs}/{run}/tasks", "cursor=%00", "cursor"),
+    ("{templates}/{template}/tasks", "cursor=%00", "cursor"),
+]
+
+
+@pytest.mark.parametrize("url, query, name", QUERIES, ids=[q[1] for q in QUERIES])
+def test_a_nul_in_a_query_parameter_is_400(client, auth, ctx, url, query, name):
+    before = stored(ctx)
+    url = url.format(runs=RUNS, templates=TEMPLATES, **ctx)
+    response = client.get(f"{url}?{query.format(**ctx)}", headers=auth)
+    assert (response.status_code, response.get_json()) == (400, bad_query(name))
+    assert stored(ctx) == before
+
+
+def test_a_query_string_that_is_not_utf8_is_400(client, auth, ctx):
+    """Waitress refuses such a request target itself; another WSGI server may pass it on."""
+    response = client.get(RUNS, headers=auth, environ_overrides={"QUERY_STRING": "cursor=\xff"})
+    assert (response.status_code, response.get_json()) == (400, {"error": {
+        "code": "bad_request", "message": "The query string is not valid UTF-8"}})
