@@ -354,3 +354,21 @@ def test_a_query_string_that_is_not_utf8_is_400(client, auth, ctx):
     response = client.get(RUNS, headers=auth, environ_overrides={"QUERY_STRING": "cursor=\xff"})
     assert (response.status_code, response.get_json()) == (400, {"error": {
         "code": "bad_request", "message": "The query string is not valid UTF-8"}})
+
+
+# --- limit --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("limit", ["²", "١٠", "9" * 5000, "0" * 5000 + "1" + "0" * 4999, "0",
+                                   "101", "-1", "+5", " 5", "5 ", "1e2", "0x10", "1_0", "",
+                                   "٣", "５"])
+def test_limit_is_ascii_digits_from_1_to_100(client, auth, ctx, limit):
+    response = client.get(RUNS, query_string={"limit": limit}, headers=auth)
+    assert (response.status_code, response.get_json()) == (400, BAD_LIMIT)
+
+
+@pytest.mark.parametrize("limit", ["1", "100", "007", "0" * 5000 + "1"])
+def test_limits_in_range_are_accepted(client, auth, ctx, limit):
+    response = client.get(f"{RUNS}/{ctx['run']}/tasks", query_string={"limit": limit},
+                          headers=auth)
+    assert response.status_code == 200
+    assert len(response.get_json()["data"]) == 1
