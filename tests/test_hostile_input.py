@@ -372,3 +372,33 @@ def test_limits_in_range_are_accepted(client, auth, ctx, limit):
                           headers=auth)
     assert response.status_code == 200
     assert len(response.get_json()["data"]) == 1
+
+
+# --- template files -----------------------------------------------------------------------
+
+def template_file(title="Onboarding", task_title="T", key="title"):
+    return {"title": title, "tasks": [{key: task_title}]}
+
+
+TEMPLATE_FILES = [
+    (json.dumps(template_file(title="a\x00")), "title: " + NUL),
+    (json.dumps(template_file(task_title="\udc00")), "tasks.0.title: " + SURROGATE),
+    (json.dumps(template_file(key="ti\x00tle")), "tasks.0.ti\\u0000tle: " + NUL),
+    ('{"title": "a", "tasks": [{"title": "t"}], "d\\udc00": 1, "d\\udc00": 2}',
+     '(top level): Field "d\\udc00" appears twice in one object.'),
+    ('"\\u0000"', "(top level): " + NUL),
+    ('{"title": "x", "tasks": ' + "[" * 100_000 + "]" * 100_000 + "}",
+     "(top level): Nested deeper than 64 levels."),
+    ('{"a":' * 50_000 + "1" + "}" * 50_000, "(top level): Nested deeper than 64 levels."),
+    ('{"title": ' + "9" * 5000 + ', "tasks": [{"title": "t"}]}', "title: Not a valid string."),
+]
+
+
+@pytest.mark.parametrize("text, fault", TEMPLATE_FILES, ids=range(len(TEMPLATE_FILES)))
+def test_a_template_file_with_refused_text_is_refused(runner, tmp_path, team, text, fault):
+    path = tmp_path / "template.json"
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(args=["import-template", "--team", "acme", str(path)])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.splitlines()[0] == f"Import failed: {fault}"
+    assert (Template.select().count(), TemplateTask.select().count()) == (0, 0)
