@@ -9,6 +9,7 @@ from test_run_helpers import RUNS, counts, row, validation
 
 from nextstep.models import CustomElement, Run, RunTask, Template, TemplateTask
 from nextstep.services.elements import clean_value
+from servers import request, serving_in_thread
 
 TEMPLATES = "/api/v1/process-templates"
 NUL = "Must not contain the NUL character (\\u0000)."
@@ -402,3 +403,30 @@ def test_a_template_file_with_refused_text_is_refused(runner, tmp_path, team, te
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr.splitlines()[0] == f"Import failed: {fault}"
     assert (Template.select().count(), TemplateTask.select().count()) == (0, 0)
+
+
+# --- the same over HTTP -------------------------------------------------------------------
+
+def test_the_same_answers_through_a_real_server(app, auth, ctx):
+    with serving_in_thread(app) as server:
+        port = server.effective_port
+
+        def call(method, path, body=None):
+            headers = dict(auth, **({"Content-Type": "application/json"} if body else {}))
+            status, _headers, raw = request(port, method, path, body, headers)
+            return status, json.loads(raw)
+
+        before = stored(ctx)
+        assert call("PATCH", ctx["task_url"], number_patch(ctx, b"18446744073709551616")) == (
+            422, validation({"custom_elements.0.value": [TOO_LARGE]}))
+        assert call("PATCH", ctx["task_url"], b'{"assignee": "\\udc00"}') == (
+            422, validation({"assignee": [SURROGATE]}))
+        assert call("POST", RUNS, b"[" * 100_000 + b"]" * 100_000) == (400, TOO_DEEP)
+        assert call("POST", RUNS, b'{"a":' * 50_000 + b"1" + b"}" * 50_000) == (400, TOO_DEEP)
+        assert call("PATCH", ctx["task_url"], nested_value(ctx, 2_000)) == (400, TOO_DEEP)
+        assert call("PATCH", ctx["task_url"] + "%00", b"{}") == (404, NOT_FOUND)
+        assert call("GET", f"{RUNS}/%00/tasks") == (404, NOT_FOUND)
+        assert call("GET", f"{RUNS}?cursor=%00") == (400, bad_query("cursor"))
+        assert call("GET", f"{RUNS}?limit=%C2%B2") == (400, BAD_LIMIT)
+        assert call("GET", ctx["task_url"])[0] == 200
+        assert stored(ctx) == before
