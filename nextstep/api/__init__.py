@@ -9,6 +9,7 @@ from ..errors import APIError
 from ..models import database
 from .auth import authenticate
 from .errors import register_error_handlers
+from .guards import refuse_hostile_url
 from .health import health
 from .request_id import request_id
 from .routing import ApiBlueprint, add_catch_all
@@ -29,6 +30,7 @@ def build_blueprint():
     register_error_handlers(api)
     api.before_request(open_connection)
     api.before_request(start_request)
+    api.before_request(refuse_hostile_url)
     api.after_request(finish_response)
     api.teardown_request(close_connection)
     return api

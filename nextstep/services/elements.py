@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from peewee import fn
 
+from ..client_input import text_fault
 from ..ids import format_timestamp, parse_timestamp
 from ..models import Member
 from ..models.template import DISPLAY_ELEMENT_TYPES
@@ -17,6 +18,7 @@ from ..models.template import DISPLAY_ELEMENT_TYPES
 ELEMENT_KEYS = ("id", "type", "label", "required", "display_only", "options", "value")
 SHORT_TEXT_MAX = 500
 LONG_TEXT_MAX = 20_000
+NUMBER_MAX = 10 ** 15  # well inside a double's exact integers and orjson's 64 bits
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
@@ -101,6 +103,8 @@ def _number(value, element, members):
         raise ValueError("Must be a JSON number.")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("Must be a finite number.")
+    if abs(value) > NUMBER_MAX:
+        raise ValueError("Must be between -1e15 and 1e15.")
     return value
 
 
@@ -172,6 +176,10 @@ def clean_value(element, value, members):
         raise ValueError("Display-only elements hold no value.")
     if value is None:
         return None
+    for text in value if isinstance(value, list) else [value]:
+        message = isinstance(text, str) and text_fault(text)
+        if message:  # the API refuses these with the body; other callers meet it here
+            raise ValueError(message)
     return check(value, element, members)
 
 

@@ -7,6 +7,7 @@ import json
 
 from marshmallow import ValidationError
 
+from ..client_input import MAX_DEPTH, TooDeep, check_data, loads_text, printable
 from ..db import transaction
 from ..errors import APIError
 from ..ids import new_id, utcnow
@@ -31,20 +32,29 @@ class TemplateImportError(APIError):
 
 
 def parse_template_json(text):
-    """JSON text to data; a syntax error or a repeated field in an object is a fault."""
+    """JSON text to data; a syntax error, a repeated field in an object, nesting deeper
+    than 64 levels or a string with NUL or an unpaired surrogate is a fault."""
     def no_repeats(pairs):
         seen = set()
         for name, _value in pairs:
             if name in seen:
-                raise TemplateImportError([(TOP_LEVEL, f'Field "{name}" appears twice '
-                                                       f"in one object.")])
+                raise TemplateImportError([(TOP_LEVEL, f'Field "{printable(name)}" appears '
+                                                       f"twice in one object.")])
             seen.add(name)
         return dict(pairs)
     try:
-        return json.loads(text, object_pairs_hook=no_repeats)
+        data = loads_text(text, object_pairs_hook=no_repeats)
+        faults = check_data(data)
+    except TooDeep:
+        raise TemplateImportError([(TOP_LEVEL, f"Nested deeper than {MAX_DEPTH} "
+                                               "levels.")]) from None
     except json.JSONDecodeError as error:
         raise TemplateImportError([(TOP_LEVEL, f"Not valid JSON: {error.msg} at line "
                                                f"{error.lineno}, column {error.colno}.")]) from None
+    if faults:
+        raise TemplateImportError(sorted(((path or TOP_LEVEL, message)
+                                          for path, message in faults), key=path_order))
+    return data
 
 
 def read_template_file(file):
