@@ -65,10 +65,13 @@ def key_hint():
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 1024))
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="One line per request on stderr.")
 @with_appcontext
-def serve_command(host, port, threads):
+def serve_command(host, port, threads, access_log):
     """Serve the API with waitress until Ctrl+C."""
     app = current_app._get_current_object()
+    wsgi_server.configure_logging(access_log)
     options = wsgi_server.server_options(app.config, host, port, threads)
     options["connection_limit"], warning = wsgi_server.fit_open_file_limit(
         options["connection_limit"], threads)

@@ -14,6 +14,8 @@ every few seconds keeps a half-sent request open for ever. Here:
   answer) is the same number of seconds.
 """
 import errno
+import logging
+import sys
 import time
 
 from waitress import wasyncore
@@ -28,6 +30,7 @@ except ImportError:  # pragma: no cover - Windows has no open-file limit to rais
     resource = None
 
 WAITRESS_HEADROOM = 16 * 1024 * 1024
+LOG_FORMAT = "%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s: %(message)s"
 
 
 def server_options(config, host, port, threads):
@@ -173,3 +176,36 @@ def fit_open_file_limit(connection_limit, threads):
                     f"serves at most {fitted} connections at once instead of "
                     f"NEXTSTEP_CONNECTION_LIMIT={connection_limit}; raise the limit to "
                     f"serve more.")
+
+
+class StderrHandler(logging.StreamHandler):
+    """Writes to sys.stderr as it is when a record comes (click's test runner swaps it)."""
+
+    def __init__(self):
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
+def configure_logging(access_log=True):
+    """For `nextstep serve`: our loggers and waitress's on stderr, timestamped in UTC;
+    the request log (`nextstep.access`, INFO) only when asked for. Safe to call again."""
+    handler = StderrHandler()
+    handler.set_name("nextstep-serve")
+    formatter = logging.Formatter(LOG_FORMAT, datefmt="%Y-%m-%dT%H:%M:%S")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    for name in ("nextstep", "waitress"):
+        logger = logging.getLogger(name)
+        for old in [h for h in logger.handlers if h.get_name() == "nextstep-serve"]:
+            logger.removeHandler(old)
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    logging.getLogger("nextstep.access").setLevel(logging.INFO if access_log
+                                                  else logging.WARNING)

@@ -7,6 +7,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import APIError
 from ..models import database
+from .access_log import register_access_log
 from .auth import authenticate
 from .errors import register_error_handlers
 from .health import health
@@ -31,6 +32,7 @@ def build_blueprint():
     api.before_request(start_request)
     api.after_request(finish_response)
     api.teardown_request(close_connection)
+    register_access_log(api)
     return api
 
 
