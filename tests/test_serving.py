@@ -12,11 +12,15 @@ import re
 import select
 import socket
 import time
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from nextstep import wsgi_server
 from nextstep.api import access_log
+from nextstep.cli import main
+from nextstep.config import SETTINGS
 from nextstep.services.keys import digest_of
 from servers import NextStepServe, loggers_restored
 
@@ -123,6 +127,25 @@ def test_the_server_built_for_serve_enforces_the_deadline_it_is_given(app):
         assert server.adj.asyncore_use_poll is True  # select() stops at descriptor 1024
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("setting, value, message", [
+    ("NEXTSTEP_REQUEST_TIMEOUT", "0", "NEXTSTEP_REQUEST_TIMEOUT=0 is not valid: must be a whole "
+     "number of at least 1. (Seconds `nextstep serve` gives a connection to send a whole "
+     "request.)"),
+    ("NEXTSTEP_CONNECTION_LIMIT", "lots", "NEXTSTEP_CONNECTION_LIMIT='lots' in the environment "
+     "is not valid: expected a whole number.")])
+def test_the_connection_settings_are_checked_at_start_up(tmp_path, setting, value, message):
+    env = {"NEXTSTEP_INSTANCE_PATH": str(tmp_path), setting: value}
+    result = CliRunner().invoke(main, ["serve"], env=env)
+    assert (result.exit_code, result.stderr) == (1, f"Error: {message}\n")
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/configuration.md",
+                                      "instance/config.example.py"])
+def test_every_setting_is_documented(document):
+    text = (Path(__file__).resolve().parent.parent / document).read_text()
+    assert [key for key in SETTINGS if key not in text] == []
 
 
 class TestOpenFileLimit:
