@@ -25,6 +25,14 @@ NEXTSTEP_MAX_CONTENT_LENGTH = 1024 * 1024
 # How many reverse proxies stand in front; 0 ignores X-Forwarded-For entirely.
 NEXTSTEP_PROXY_COUNT = 0
 
+# `nextstep serve`: the most client connections open at once; more wait in the kernel's
+# queue. The process's open-file limit is raised to fit (docs/configuration.md).
+NEXTSTEP_CONNECTION_LIMIT = 1000
+
+# `nextstep serve`: seconds a connection has to send a complete request, from when it
+# opened or got its last answer; then it is closed. Idle and trickling clients are cut off.
+NEXTSTEP_REQUEST_TIMEOUT = 30
+
 # How long a SQLite writer waits for the write lock, in milliseconds.
 NEXTSTEP_SQLITE_BUSY_TIMEOUT_MS = 5000
 

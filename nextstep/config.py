@@ -78,6 +78,11 @@ SETTINGS = {
                                     "Largest request body in bytes (413 above it)."),
     "NEXTSTEP_PROXY_COUNT": (0, _int, _check_not_negative,
                              "Trusted reverse proxies in front; 0 ignores X-Forwarded-For."),
+    "NEXTSTEP_CONNECTION_LIMIT": (1000, _int, _check_positive,
+                                  "Most client connections `nextstep serve` keeps open at once."),
+    "NEXTSTEP_REQUEST_TIMEOUT": (30, _int, _check_positive,
+                                 "Seconds `nextstep serve` gives a connection to send a "
+                                 "whole request."),
     "NEXTSTEP_SQLITE_BUSY_TIMEOUT_MS": (5000, _int, _check_positive,
                                         "How long a SQLite writer waits for the lock, in ms."),
     "NEXTSTEP_DEFAULT_TIMEZONE": ("UTC", _str, _check_timezone,

@@ -26,7 +26,13 @@ log = logging.getLogger("nextstep")
 
 
 def client_address():
-    """The caller's address; X-Forwarded-For only counts behind NEXTSTEP_PROXY_COUNT proxies."""
+    """The caller's address (the failed-auth limit's key, and the request log's).
+
+    The one reader of X-Forwarded-For, under `nextstep serve` (which has waitress pass the
+    header on) or any other WSGI server. It counts only behind NEXTSTEP_PROXY_COUNT
+    proxies: the entry that many from the right is what the nearest trusted proxy saw;
+    whatever a client wrote further left is ignored.
+    """
     proxies = current_app.config["NEXTSTEP_PROXY_COUNT"]
     if proxies:
         forwarded = [part.strip() for part in

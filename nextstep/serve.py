@@ -1,14 +1,16 @@
 """Getting a server going: `nextstep serve` (waitress) and `nextstep bootstrap-demo`.
 
-Both build on cli.py's helpers; cli.register_commands adds them to app.cli.
+Both build on cli.py's helpers; cli.register_commands adds them to app.cli. The server
+itself, and why it is not plain waitress, is wsgi_server.py.
 """
+import logging
 from pathlib import Path
 
 import click
-import waitress
 from flask import current_app
 from flask.cli import with_appcontext
 
+from . import wsgi_server
 from .cli import import_failure, operator_command
 from .db import transaction
 from .models import Team
@@ -19,16 +21,8 @@ from .services.teams import add_member, create_team
 SAMPLE_FILE = Path(__file__).resolve().parent / "examples" / "onboarding.json"
 DEMO_SUBDOMAIN = "demo"
 DEMO_OWNER = "owner@example.com"
-WAITRESS_HEADROOM = 16 * 1024 * 1024
 WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
-
-
-def waitress_options(config, host, port, threads):
-    """waitress buffers a whole body before the app sees it, and answers plain text past
-    its own limit; set well above ours, an oversized body gets our JSON 413 instead."""
-    limit = config["NEXTSTEP_MAX_CONTENT_LENGTH"]
-    return {"host": host, "port": port, "threads": threads,
-            "max_request_body_size": max(16 * limit, limit + WAITRESS_HEADROOM)}
+log = logging.getLogger("nextstep")
 
 
 def base_url(host, port, url_prefix):
@@ -75,13 +69,28 @@ def key_hint():
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 1024))
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="One line per request on stderr.")
 @with_appcontext
-def serve_command(host, port, threads):
+def serve_command(host, port, threads, access_log):
     """Serve the API with waitress until Ctrl+C."""
     app = current_app._get_current_object()
+    wsgi_server.configure_logging(access_log)
+    options = wsgi_server.server_options(app.config, host, port, threads)
+    options["connection_limit"], warning = wsgi_server.fit_open_file_limit(
+        options["connection_limit"], threads)
+    if warning:
+        log.warning(warning)
+    try:
+        server = wsgi_server.create_server(app, **options)
+    except (OSError, ValueError) as error:
+        message = wsgi_server.listen_failure(error, host, port)
+        if message is None:
+            raise
+        raise click.ClickException(message) from None
     url = base_url(host, port, app.extensions["nextstep"].url_prefix)
     click.echo(f"Serving NextStep on {url} with {threads} threads; Ctrl+C stops it.")
-    waitress.serve(app, **waitress_options(app.config, host, port, threads))
+    server.run()
 
 
 @operator_command("bootstrap-demo")

@@ -7,6 +7,7 @@ them from another thread races the loop and fails now and then with EBADF).
 """
 import http.client
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -22,10 +23,13 @@ from werkzeug.datastructures import Headers
 
 
 @contextmanager
-def serving_in_thread(app, **options):
-    """A waitress server for `app` on a free port of 127.0.0.1; yields the server."""
+def serving_in_thread(app, create_server=waitress.create_server, **options):
+    """A waitress server for `app` on a free port of 127.0.0.1; yields the server.
+
+    `create_server`: waitress's, or another that makes a waitress server from options.
+    """
     options = {"host": "127.0.0.1", "port": 0, "threads": 8, **options}
-    server = waitress.create_server(app, **options)
+    server = create_server(app, **options)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -40,6 +44,20 @@ def stop_in_thread_server(server, thread):
     server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
     thread.join(timeout=10)
     assert not thread.is_alive(), "the waitress loop did not stop"
+
+
+@contextmanager
+def loggers_restored(*names):
+    """Put back these loggers' levels and handlers afterwards: `nextstep serve` run in the
+    test process (CliRunner) configures them for the whole process."""
+    loggers = [logging.getLogger(name) for name in names]
+    saved = [(logger.level, list(logger.handlers)) for logger in loggers]
+    try:
+        yield
+    finally:
+        for logger, (level, handlers) in zip(loggers, saved, strict=True):
+            logger.setLevel(level)
+            logger.handlers[:] = handlers
 
 
 def free_port():
@@ -78,11 +96,13 @@ def console_script():
 class NextStepServe:
     """`nextstep serve` in a subprocess on a free port, with the given NEXTSTEP_* settings.
 
-    Use as a context manager; `port`, `output()` (what it printed so far) and `stop()`.
+    Use as a context manager; `port`, `output()` (what it printed so far, stdout and
+    stderr together), `wait_for_output(text)` and `stop()`. `run_to_exit()` runs it to its
+    end instead, for a start that should fail.
     """
 
-    def __init__(self, settings, args=(), instance_path=None, startup_timeout=30):
-        self.port = free_port()
+    def __init__(self, settings, args=(), instance_path=None, startup_timeout=30, port=None):
+        self.port = port or free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEXTSTEP_")}
         env.update({key: str(value) for key, value in settings.items()})
         if instance_path is not None:
@@ -117,6 +137,23 @@ class NextStepServe:
 
     def output(self):
         return self._log.decode("utf-8", "replace")
+
+    def wait_for_output(self, text, timeout=30):
+        """The output once it contains `text`: a line the server wrote before answering
+        may still be in the pipe when the answer arrives."""
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise AssertionError(f"nextstep serve never printed {text!r}; it printed:\n"
+                                     f"{self.output()}")
+            time.sleep(0.05)
+        return self.output()
+
+    def run_to_exit(self, timeout=60):
+        """Run the command to its end: (exit status, stdout, stderr)."""
+        result = subprocess.run(self.args, env=self.env, capture_output=True, text=True,
+                                timeout=timeout, check=False)
+        return result.returncode, result.stdout, result.stderr
 
     def request(self, method, path, body=None, headers=None, timeout=30):
         return request(self.port, method, path, body, headers, timeout)

@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import waitress
 from click.testing import CliRunner
 
 import nextstep
 from nextstep import serve as serving
+from nextstep import wsgi_server
 from nextstep.cli import COMMANDS, main
 from nextstep.cli_helpers import command_path
 from nextstep.db import drop_tables
@@ -24,7 +24,7 @@ from nextstep.models import (
     TemplateTask,
     TemplateVersion,
 )
-from servers import request, serving_in_thread
+from servers import loggers_restored, request, serving_in_thread
 
 # The hint names the script as it can be run from here (test_operator.py tests how).
 HINT = ("Teams already exist, so no demo data was created. To make another key:\n"
@@ -156,21 +156,40 @@ def test_the_sample_file_imports_cleanly_and_covers_the_format(runner, team):
     assert any(r["from"].startswith("task:") and r["business_days"] for r in rules)
 
 
+class FakeServer:
+    def __init__(self, app, options):
+        self.app, self.options, self.ran = app, options, False
+
+    def run(self):
+        self.ran = True
+
+
 @pytest.fixture
 def served(monkeypatch):
+    """The servers `serve` would have run, and with what."""
     calls = []
-    monkeypatch.setattr(waitress, "serve", lambda app, **options: calls.append((app, options)))
-    return calls
+
+    def create_server(app, **options):
+        calls.append(FakeServer(app, options))
+        return calls[-1]
+    monkeypatch.setattr(wsgi_server, "create_server", create_server)
+    with loggers_restored("nextstep", "nextstep.access", "waitress"):
+        yield calls
+
+
+SERVE_DEFAULTS = {"host": "127.0.0.1", "port": 8080, "threads": 8,
+                  "max_request_body_size": 17 * 1024 * 1024, "connection_limit": 1000,
+                  "asyncore_use_poll": True, "request_timeout": 30, "channel_timeout": 30,
+                  "cleanup_interval": 1, "clear_untrusted_proxy_headers": True}
 
 
 def test_serve_runs_waitress_on_this_app_with_safe_defaults(app, runner, served):
     result = runner.invoke(args=["serve"])
     assert (result.exit_code, result.stdout) == (0, (
         "Serving NextStep on http://127.0.0.1:8080/api/v1 with 8 threads; Ctrl+C stops it.\n"))
-    [(served_app, options)] = served
-    assert served_app is app
-    assert options == {"host": "127.0.0.1", "port": 8080, "threads": 8,
-                       "max_request_body_size": 17 * 1024 * 1024}
+    [server] = served
+    assert server.app is app and server.ran
+    assert server.options == SERVE_DEFAULTS
 
 
 def test_serve_takes_host_port_and_threads(app, runner, served):
@@ -178,8 +197,16 @@ def test_serve_takes_host_port_and_threads(app, runner, served):
     result = runner.invoke(args=["serve", "--host", "0.0.0.0", "--port", "9000",
                                  "--threads", "3"])
     assert result.exit_code == 0, result.output
-    assert served[0][1] == {"host": "0.0.0.0", "port": 9000, "threads": 3,
-                            "max_request_body_size": 64 * 1024 * 1024}
+    assert served[0].options == dict(SERVE_DEFAULTS, host="0.0.0.0", port=9000, threads=3,
+                                     max_request_body_size=64 * 1024 * 1024)
+
+
+def test_serve_passes_the_connection_settings_on(app, runner, served):
+    app.config.update(NEXTSTEP_CONNECTION_LIMIT=300, NEXTSTEP_REQUEST_TIMEOUT=5,
+                      NEXTSTEP_PROXY_COUNT=1)
+    assert runner.invoke(args=["serve"]).exit_code == 0
+    assert served[0].options == dict(SERVE_DEFAULTS, connection_limit=300, request_timeout=5,
+                                     channel_timeout=5, clear_untrusted_proxy_headers=False)
 
 
 @pytest.mark.parametrize("args", [["--port", "0"], ["--port", "65536"], ["--threads", "0"],
@@ -192,8 +219,8 @@ def test_serve_refuses_bad_numbers_as_usage_errors(runner, served, args):
 
 def test_an_oversized_body_gets_our_json_413_through_waitress(app):
     app.config["NEXTSTEP_MAX_CONTENT_LENGTH"] = 1000
-    options = serving.waitress_options(app.config, "127.0.0.1", 0, 1)
-    with serving_in_thread(app, **options) as server:
+    options = wsgi_server.server_options(app.config, "127.0.0.1", 0, 1)
+    with serving_in_thread(app, wsgi_server.create_server, **options) as server:
         status, _headers, body = request(server.effective_port, "POST",
                                          "/api/v1/process-templates", body=b"x" * 50_000,
                                          headers={"Content-Type": "application/json"})

@@ -7,6 +7,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import APIError
 from ..models import database
+from .access_log import register_access_log
 from .auth import authenticate
 from .errors import register_error_handlers
 from .guards import refuse_hostile_url
@@ -33,6 +34,7 @@ def build_blueprint():
     api.before_request(refuse_hostile_url)
     api.after_request(finish_response)
     api.teardown_request(close_connection)
+    register_access_log(api)
     return api
 
 

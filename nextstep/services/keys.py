@@ -52,7 +52,7 @@ def find_active_key(plaintext):
     row = (ApiKey.select(ApiKey.id, ApiKey.team, ApiKey.created_by, ApiKey.revoked_at,
                          ApiKey.last_used_at, Member.id, Member.email, Member.is_active,
                          Member.role, Team.id, Team.name, Team.subdomain, Team.timezone,
-                         Team.subscription_status)
+                         Team.subscription_status, ApiKey.prefix)  # prefix: request log
            .join(Member, on=(ApiKey.created_by == Member.id))
            .switch(ApiKey).join(Team, on=(ApiKey.team == Team.id))
            .where(ApiKey.digest == digest_of(plaintext))
