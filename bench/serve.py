@@ -1,4 +1,4 @@
-"""One server for the benchmark: `python -m bench.serve nextstep|baseline SQLITE_PATH`.
+"""One server for the benchmark: `python -m bench.serve nextstep|baseline SQLITE_PATH THREADS`.
 
 Both apps go through this file so they get the very same waitress settings. It binds a free
 port on 127.0.0.1 and prints `LISTENING <port>` once ready. NextStep reads its settings from
@@ -8,7 +8,7 @@ import sys
 
 import waitress
 
-WAITRESS_SETTINGS = {"host": "127.0.0.1", "threads": 4}
+WAITRESS_SETTINGS = {"host": "127.0.0.1"}
 
 
 def build_app(which, path):
@@ -20,8 +20,9 @@ def build_app(which, path):
 
 
 def main(argv):
-    which, path = argv
-    server = waitress.create_server(build_app(which, path), port=0, **WAITRESS_SETTINGS)
+    which, path, threads = argv
+    server = waitress.create_server(build_app(which, path), port=0, threads=int(threads),
+                                    **WAITRESS_SETTINGS)
     print(f"LISTENING {server.effective_port}", flush=True)
     server.run()
 
