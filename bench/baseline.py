@@ -22,13 +22,21 @@ import orjson
 from flask import Flask, g, request
 
 from . import baseline_sql as sql
+from .baseline_json import (
+    DISPLAY_ONLY,
+    page,
+    run_json,
+    run_task_json,
+    stored_run_json,
+    template_task_json,
+    ts,
+)
 
 PRAGMAS = ("PRAGMA journal_mode = wal;", "PRAGMA synchronous = normal;",
            "PRAGMA foreign_keys = 1;", "PRAGMA busy_timeout = 5000;")
 ALPHABET = string.ascii_letters + string.digits
 DURATION = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 JSON_TYPE = "application/json; charset=utf-8"
-DISPLAY_ONLY = {"text", "heading", "image", "video"}
 NOT_AUTHORIZED = ({"error": {"code": "unauthorized", "message": "A valid API key is required"}},
                   401)
 
@@ -45,13 +53,6 @@ def now_text():
     """Naive UTC to the millisecond, stored the way Peewee stores a DateTimeField."""
     now = datetime.now(UTC).replace(tzinfo=None)
     return str(now.replace(microsecond=now.microsecond // 1000 * 1000))
-
-
-def ts(text):
-    """'2026-03-27 02:08:05.224000' -> '2026-03-27T02:08:05.224Z'."""
-    if text is None:
-        return None
-    return f"{text[:10]}T{text[11:19]}.{(text[20:23] or '000').ljust(3, '0')}Z"
 
 
 def not_found(what):
@@ -91,52 +92,6 @@ def authenticate(db):
     if row is None or row[3] is not None or not row[7] or row[13] not in ("active", "trialing"):
         return None
     return row
-
-
-def run_json(run):
-    """A row in sql.RUN_FIELDS order; `sections` already decoded."""
-    (id_, team_id, template_id, version, title, status, started_by, timezone, due_date,
-     is_shared, sections, created_at, updated_at, completed_at) = run
-    return {"id": id_, "template_id": template_id, "template_version": version,
-            "title": title, "status": status, "started_by": started_by, "team_id": team_id,
-            "timezone": timezone, "due_date": ts(due_date), "is_shared": bool(is_shared),
-            "sections": sections, "created_at": ts(created_at), "updated_at": ts(updated_at),
-            "completed_at": ts(completed_at)}
-
-
-def stored_run_json(row):
-    return run_json(row[:10] + (json.loads(row[10]),) + row[11:])
-
-
-def run_task_json(row, elements=None):
-    """A row in sql.TASK_FIELDS order; `elements` replaces the stored custom_elements."""
-    t = dict(zip(sql.TASK_FIELDS, row, strict=True))
-    approval = t["approval"] and json.loads(t["approval"])
-    return {"id": t["id"], "instance_id": t["run_id"], "template_task_id": t["template_task_id"],
-            "title": t["title"], "completed": bool(t["completed"]),
-            "completed_at": ts(t["completed_at"]), "completed_by": t["completed_by"],
-            "skipped": bool(t["skipped"]), "order": t["position"],
-            "section_id": t["section_id"], "assignee": t["assignee"],
-            "is_essential": bool(t["is_essential"]), "type": t["type"],
-            "due_date": ts(t["due_date"]), "webhook_enabled": bool(t["webhook_enabled"]),
-            "depends_on": json.loads(t["depends_on"]) if t["depends_on"] else [],
-            "approval": approval or None,
-            "custom_elements": (elements if elements is not None
-                                else json.loads(t["custom_elements"] or "[]")),
-            "created_at": ts(t["created_at"]), "updated_at": ts(t["updated_at"])}
-
-
-def template_task_json(t, elements):
-    """A row in sql.TEMPLATE_TASK_FIELDS order and its element dicts."""
-    (id_, template_id, section_id, title, description, position, type_, essential, webhook,
-     assignee, due_date, depends_on, created_at, updated_at) = t
-    return {"id": id_, "template_id": template_id, "title": title, "description": description,
-            "order": position, "section_id": section_id, "type": type_,
-            "is_essential": bool(essential), "webhook_enabled": bool(webhook),
-            "assignee": assignee, "due_date": json.loads(due_date) if due_date else None,
-            "depends_on": json.loads(depends_on) if depends_on else [],
-            "custom_elements": elements, "created_at": ts(created_at),
-            "updated_at": ts(updated_at)}
 
 
 def in_transaction(db, work):
@@ -217,13 +172,6 @@ def set_values(db, key, run_id, task_id, body):
         db.execute(sql.TOUCH_RUN, (now, run_id))
         return run_task_json(task[:20] + (task[20], now), elements)
     return in_transaction(db, work)
-
-
-def page(items, limit):
-    more = len(items) > limit
-    items = items[:limit]
-    return {"data": items, "pagination": {"next_cursor": items[-1]["id"] if items else None,
-                                          "has_more": more}}
 
 
 def create_app(path, on_connect=None):

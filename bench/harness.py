@@ -41,6 +41,7 @@ class Row:
         self.endpoint, self.threads = endpoint, threads
         self.writers = not endpoint.read and threads == max(THREADS)
         self.name = (f"writers: {endpoint.name}" if self.writers else endpoint.name)
+        self.label = f"{endpoint.slug}@{threads}"  # X-Bench-Row: the servers count by it
 
 
 def all_rows(info):
@@ -117,11 +118,21 @@ def measure(args, rows, servers, info, workdir):
                 for seconds in ([args.warmup] if args.warmup else []) + [args.seconds]:
                     salt += 1
                     result = wrk.run(server.port, row.endpoint, info["key"], row.threads,
-                                     seconds, targets, salt)
-                    errors[(row, which)] += result["unexpected"]
+                                     seconds, targets, salt, row.label)
+                    errors[(row, which)] += result["socket_errors"]
                     problems += [f"{row.name} at {row.threads} threads, {which}, round "
                                  f"{round_number + 1}: {e}" for e in result["errors"]]
+                    if not server.drain():
+                        problems.append(f"{which} at {row.threads} threads was still "
+                                        f"answering {row.name} 2 minutes after wrk stopped")
                 results[(row, which)].append(result)
+    for row in rows:
+        for which in SERVERS:
+            counts = servers[(which, row.threads)].counts()["counts"].get(row.label, {})
+            wrong = {s: n for s, n in counts.items() if s != str(row.endpoint.status)}
+            errors[(row, which)] += sum(wrong.values())
+            problems += [f"{row.name} at {row.threads} threads, {which}: {n} answers {s} "
+                         f"(counted by the server, all rounds)" for s, n in sorted(wrong.items())]
     return results, errors, problems
 
 

@@ -8,6 +8,7 @@
 --                  the next line's task, setting the element to a value never sent before
 --                  (BENCH_SALT tells this wrk run from the earlier ones)
 --   BENCH_THREADS  wrk's -t, so that threads take turns over the targets
+--   BENCH_ROW      sent as X-Bench-Row: the server counts its answers per row with it
 --
 -- wrk runs one Lua state per thread plus one for setup() and done(): each thread counts
 -- its own statuses, and done() adds them up through the thread objects setup() kept.
@@ -21,6 +22,7 @@ end
 
 wrk.method = os.getenv("BENCH_METHOD") or "GET"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_KEY")
+wrk.headers["X-Bench-Row"] = os.getenv("BENCH_ROW") or ""
 local body = os.getenv("BENCH_BODY")
 if body and body ~= "" then
    wrk.body = body

@@ -9,6 +9,7 @@ import sys
 import time
 
 from .endpoints import headers
+from .serve import COUNTS_PATH
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -80,6 +81,20 @@ class Server:
             return status, json.loads(text), text
         except ValueError:
             return status, None, text
+
+    def counts(self):
+        """The serving wrapper's counts (bench/serve.py): {"in_flight": n, "counts":
+        {row label: {status: count}}}."""
+        return self.call("GET", COUNTS_PATH, None, "")[1]
+
+    def drain(self, timeout=120):
+        """Wait until the server is answering no request; False if it still is."""
+        deadline = time.monotonic() + timeout
+        while self.counts()["in_flight"]:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     def stop(self):
         if self.proc.poll() is None:

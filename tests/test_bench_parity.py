@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from werkzeug.test import Client
+from werkzeug.wrappers import Response
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ is not installed
 
@@ -18,6 +20,7 @@ from bench import baseline_sql, parity  # noqa: E402
 from bench.endpoints import endpoints  # noqa: E402
 from bench.fixtures import RUN_COUNT, TASK_COUNT, build_database  # noqa: E402
 from bench.harness import copy_database  # noqa: E402
+from bench.serve import COUNTS_PATH, Counting  # noqa: E402
 
 SLUGS = [e.slug for e in endpoints({"run_id": "", "template_id": ""})]
 
@@ -88,3 +91,21 @@ def test_the_check_catches_a_baseline_that_sends_other_sql(tmp_path, monkeypatch
     _endpoint, _answers, problems = results["run"]
     assert any("the SQL differs" in problem for problem in problems)
     assert results["runs"][2] == []
+
+
+def test_the_serving_wrapper_counts_every_answer_by_row():
+    """Errors under load are counted where they are made, on the server: wrk stops without
+    waiting for the requests still out, so a slow 500 would never reach a client."""
+    def app(environ, start_response):
+        status = 500 if environ["PATH_INFO"] == "/fails" else 200
+        return Response(b"{}", status)(environ, start_response)
+
+    client = Client(Counting(app))
+    client.get("/ok", headers={"X-Bench-Row": "run@8"})
+    client.get("/ok", headers={"X-Bench-Row": "run@8"})
+    client.get("/fails", headers={"X-Bench-Row": "run@8"})
+    client.get("/fails", headers={"X-Bench-Row": "patch@32"})
+    client.get("/ok")
+    assert client.get(COUNTS_PATH).json == {
+        "in_flight": 0,
+        "counts": {"run@8": {"200": 2, "500": 1}, "patch@32": {"500": 1}, "": {"200": 1}}}
