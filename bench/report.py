@@ -61,8 +61,9 @@ def render(args, rows, sql_results, memory, loads):
         f"{args.warmup} s warm-up then {args.seconds} s; {args.rounds} rounds alternating "
         f"which server goes first; medians over the rounds, the ratio being the median of "
         f"the rounds' ratios. Servers: waitress on 127.0.0.1, SQLite in WAL mode. Errors: "
-        f"answers with another status than the expected one, plus socket errors, warm-ups "
-        f"included.",
+        f"answers with another status than the expected one (counted by the server, so "
+        f"even those wrk had stopped waiting for) plus socket errors (counted by wrk), "
+        f"warm-ups included.",
         ""]
     lines = load_table(lines)
     for row, medians, ratio, errors, _pairs in rows:
