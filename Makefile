@@ -6,13 +6,13 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: help install run test test-postgres lint bench clean
+.PHONY: help install run test test-postgres lint bench bench-wrk clean
 
 help:
 	@echo "make run     set up and serve the API on http://$(HOST):$(PORT)"
 	@echo "make test    set up and run the test suite"
 	@echo "make lint    run ruff over the code"
-	@echo "make bench   run the benchmarks (writes bench/results/)"
+	@echo "make bench   run the benchmarks with wrk (writes bench/results/)"
 	@echo "make clean   remove the virtual environment and caches"
 
 $(STAMP): setup.cfg pyproject.toml
@@ -34,8 +34,21 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check nextstep tests bench
 
-bench: $(STAMP)
-	$(BIN)/python -m bench
+# BENCH_ARGS shortens a run, e.g. make bench BENCH_ARGS="--only patch --rounds 1 --seconds 2"
+bench: $(STAMP) bench-wrk
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# wrk loads the servers; installed here when missing and we may (root with apt-get).
+bench-wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && apt-get install -y -qq wrk; \
+	  else \
+	    echo "make bench needs wrk (https://github.com/wg/wrk): install it, e.g." \
+	         "'sudo apt-get install wrk' on Debian or Ubuntu, 'brew install wrk' on macOS," \
+	         "then run make bench again." >&2; \
+	    exit 1; \
+	  fi; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,4 +1,5 @@
-"""`python -m bench`: run the benchmark; exits non-zero only on a correctness failure."""
+"""`python -m bench`: run the benchmark; exits 1 on a correctness failure, 2 when it cannot
+run, never because of a timing."""
 import sys
 
 from .harness import main

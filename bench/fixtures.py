@@ -1,7 +1,9 @@
-"""The benchmark's database: a team, its owner, a key and a published 50-task template.
+"""The benchmark's database: a team, its owner, a key, a published 50-task template and
+120 runs of it.
 
-Built with the real models and services (create_api_key, publish_template), so the rows
-are exactly what NextStep itself would have written.
+Built with the real models and services (create_api_key, publish_template, start_run), so
+the rows are exactly what NextStep itself would have written. Both servers get a copy of
+the same file, so every id in it (the run read, the tasks patched) is the same on both.
 """
 import os
 
@@ -10,6 +12,7 @@ from nextstep.db import create_tables
 from nextstep.models import (
     CustomElement,
     Member,
+    RunTask,
     Section,
     Team,
     Template,
@@ -18,9 +21,11 @@ from nextstep.models import (
 )
 from nextstep.services.keys import create_api_key
 from nextstep.services.publishing import publish_template
+from nextstep.services.runs import start_run
 
 TASK_COUNT = 50
 SECTION_COUNT = 5
+RUN_COUNT = 120  # GET /process-runs?limit=100 answers a full page, with has_more
 
 
 def task_spec(position):
@@ -47,8 +52,10 @@ def task_spec(position):
     return spec
 
 
-def build_database(path):
-    """Create the SQLite file at `path`; returns {"key", "template_id"}."""
+def build_database(path, runs=RUN_COUNT):
+    """Create the SQLite file at `path`; returns {"key", "template_id", "run_id" (the
+    oldest run), "patch_targets": [(run id, task id, shortText element id), ...] over
+    every task of every run}."""
     app = create_app({"NEXTSTEP_DATABASE_URL": f"sqlite:///{path}",
                       "NEXTSTEP_RATELIMIT_STORAGE_URI": "memory://"})
     with app.app_context():
@@ -61,9 +68,13 @@ def build_database(path):
             _row, key = create_api_key(team, owner, "bench")
             template = make_template(team)
             publish_template(template)
+            run_ids = [start_run(team, {"template_id": template.id}).id for _ in range(runs)]
+            targets = [(task.run_id, task.id, task.custom_elements[0]["id"])
+                       for task in RunTask.select().order_by(RunTask.position, RunTask.run)]
         finally:
             database.close()
-    return {"key": key, "template_id": template.id}
+    return {"key": key, "template_id": template.id, "run_id": run_ids[0],
+            "patch_targets": targets}
 
 
 def make_template(team):
