@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: help install run test test-postgres lint bench bench-wrk clean
+.PHONY: help install run test test-postgres lint bench bench-wrk test-packages clean
 
 help:
 	@echo "make run     set up and serve the API on http://$(HOST):$(PORT)"
@@ -28,8 +28,23 @@ run: $(STAMP)
 	$(BIN)/nextstep bootstrap-demo --host $(HOST) --port $(PORT)
 	$(BIN)/nextstep serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) test-packages
 	$(BIN)/pytest
+
+# Debian packages some tests drive (nginx in front of a real server). Installed when
+# missing and we may (root with apt-get); otherwise those tests skip and say why.
+TEST_PACKAGES := nginx-light
+TEST_COMMANDS := nginx
+test-packages:
+	@missing=""; for c in $(TEST_COMMANDS); do command -v $$c >/dev/null 2>&1 || \
+	  [ -x /usr/sbin/$$c ] || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && apt-get install -y -qq $(TEST_PACKAGES) >/dev/null; \
+	  else \
+	    echo "Note: $(TEST_PACKAGES) not installed (needs root and apt-get); the tests" \
+	         "that drive them will be skipped."; \
+	  fi; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check nextstep tests bench

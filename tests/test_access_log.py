@@ -64,10 +64,10 @@ class TestTheRequestLog:
         assert access_lines(server.output()) == []
         assert "Serving NextStep on" in server.output()
 
-    def test_errors_on_the_nextstep_logger_show_with_a_timestamp(self, serve_process,
-                                                                tmp_path):
-        missing = tmp_path / "no-such-folder" / "db.sqlite3"
-        server = serve_process(NEXTSTEP_DATABASE_URL=f"sqlite:///{missing}")
+    def test_errors_on_the_nextstep_logger_show_with_a_timestamp(self, serve_process):
+        # A database nobody answers for (nothing listens on port 1); a SQLite file in a
+        # missing folder would stop start-up instead.
+        server = serve_process(NEXTSTEP_DATABASE_URL="postgresql://postgres@127.0.0.1:1/none")
         assert server.request("GET", URL, headers=BAD_KEY)[0] == 503
         output = server.wait_for_output("cannot connect to the database")
         assert re.search(f"^{TIMESTAMP} ERROR nextstep: cannot connect to the database$",

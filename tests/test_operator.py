@@ -230,9 +230,10 @@ def test_list_members_shows_roles_and_who_is_active(runner, team, make_member):
     bob = make_member(team, email="bob@example.com", name="Bob", role="member", is_active=False)
     header, *lines = run(runner, "list-members", "--team", "acme").stdout.splitlines()
     assert header.split() == ["EMAIL", "USER", "ID", "NAME", "ROLE", "ACTIVE", "CREATED"]
-    assert [line.split()[:6] for line in lines] == [
-        ["ann@example.com", ann.id, "Ann", "Lee", "owner", "yes"],
-        ["bob@example.com", bob.id, "Bob", "member", "no", lines[1].split()[5]]]
+    # Oldest first, ties (same millisecond, as here) by id: compare as a set of rows.
+    rows = sorted(line.split()[:6] for line in lines)
+    assert rows == [["ann@example.com", ann.id, "Ann", "Lee", "owner", "yes"],
+                    ["bob@example.com", bob.id, "Bob", "member", "no", rows[1][5]]]
 
 
 def test_list_templates_shows_drafts_and_versions(runner, team, make_template):

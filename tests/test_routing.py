@@ -68,7 +68,8 @@ def test_options_on_an_unknown_path_is_404(client, auth):
 
 @pytest.mark.parametrize("path", ["", "/", "//process-runs", "/./process-runs",
                                   "/process-runs/", "/process-runs//", "/process-templates/.",
-                                  "//", "/%2e%2e/process-runs"])
+                                  "//", "/%2e%2e/process-runs", "/%0a", "/process-runs/%0d%0a",
+                                  "/x%0Ay"])
 def test_odd_paths_under_the_prefix_are_404_json_never_a_redirect(client, auth, path):
     response = client.get(BASE + path, headers=auth)
     assert response.status_code == 404
@@ -85,6 +86,8 @@ RAW_CASES = [
     ("GET", "//api/v1//process-runs", 404),
     ("GET", BASE + "/./process-runs", 404),
     ("OPTIONS", BASE + "/process-runs", 204),
+    ("GET", BASE + "/%0A", 404),
+    ("GET", BASE + "/process-runs/a%0Ab", 404),
 ]
 
 

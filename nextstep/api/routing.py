@@ -24,7 +24,7 @@ class AnyPath(BaseConverter):
     """Any rest of a path, empty or starting with a slash (`//x`); werkzeug's `path`
     converter needs a first character that is not a slash."""
 
-    regex = ".*"
+    regex = "[\\s\\S]*"
     part_isolating = False
 
 
