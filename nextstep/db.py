@@ -47,13 +47,16 @@ def is_sqlite():
 
 
 def create_tables():
+    """A fresh database at the latest schema version, an older one migrated to it."""
+    from .migrations import migrate_to_latest
     with database.connection_context():
-        database.create_tables(ALL_MODELS, safe=True)
+        return migrate_to_latest()
 
 
 def drop_tables():
+    from .migrations import SchemaVersion
     with database.connection_context():
-        database.drop_tables(ALL_MODELS, safe=True, cascade=not is_sqlite())
+        database.drop_tables([*ALL_MODELS, SchemaVersion], safe=True, cascade=not is_sqlite())
 
 
 def transaction():
