@@ -65,7 +65,7 @@ def update_task(team, run_id, task_id, changes):
                 pending.append(events.run_completed(run, events.starter_of(run), now))
         else:
             Run.update(updated_at=now).where(Run.id == run.id).execute()
-        events.record(team.id, pending, now)
+        events.record(events.prepare(team.id, pending, now))
     return task
 
 

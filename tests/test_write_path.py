@@ -1,0 +1,142 @@
+"""The write path: the answer is made before the commit, a lock timeout is 503
+`unavailable` with Retry-After, and nested transactions nest."""
+import importlib
+import logging
+import sqlite3
+import threading
+
+import pytest
+from test_run_helpers import counts, patch, row, start, started, tasks_of
+
+from nextstep import db
+from nextstep.db import is_sqlite, transaction
+from nextstep.models import Run, RunTask, Team
+
+BUSY = {"error": {"code": "unavailable",
+                  "message": "The database is busy; nothing was changed, try again in a moment"}}
+INTERNAL = "internal_error"
+VIEWS = importlib.import_module("nextstep.api.runs")  # the package's `runs` is the blueprint
+
+
+def explode(*args, **kwargs):
+    raise RuntimeError("cannot produce the answer")
+
+
+@pytest.fixture
+def one_task_run(client, auth, team, make_template):
+    """A started run of one webhook-enabled task: completing it completes the run."""
+    run = started(client, auth, make_template(team, tasks=[{"webhook_enabled": True}]))
+    return run, tasks_of(client, auth, run["id"])[0]
+
+
+def snapshot(run, task):
+    return row(RunTask, task["id"]), row(Run, run["id"]), counts()
+
+
+def test_a_post_whose_answer_cannot_be_made_writes_nothing(client, auth, team, make_template,
+                                                           monkeypatch):
+    template = make_template(team)
+    monkeypatch.setattr(VIEWS.run_schema, "dump", explode)
+    response = start(client, auth, template)
+    assert response.status_code == 500
+    assert response.get_json()["error"]["code"] == INTERNAL
+    assert counts() == (0, 0, 0)
+
+
+@pytest.fixture
+def app_config(app_config):
+    return dict(app_config, NEXTSTEP_SQLITE_BUSY_TIMEOUT_MS=200)
+
+
+@pytest.fixture
+def sqlite_path(database_url):
+    if not is_sqlite():
+        pytest.skip("SQLite's write lock")
+    return database_url.removeprefix("sqlite:///")
+
+
+@pytest.fixture
+def lock_holder(sqlite_path):
+    """A connection that is not ours (another process would hold the lock the same way);
+    `lock_holder.execute("BEGIN IMMEDIATE")` takes SQLite's write lock."""
+    other = sqlite3.connect(sqlite_path, isolation_level=None)
+    yield other
+    if other.in_transaction:
+        other.execute("ROLLBACK")
+    other.close()
+
+
+def test_a_sqlite_lock_timeout_is_503_and_writes_nothing(client, auth, team, make_template,
+                                                         one_task_run, lock_holder, caplog):
+    run, task = one_task_run
+    template = make_template(team)
+    before = snapshot(run, task)
+    lock_holder.execute("BEGIN IMMEDIATE")
+    with caplog.at_level(logging.WARNING, logger="nextstep"):
+        answers = [start(client, auth, template),
+                   patch(client, auth, run["id"], task["id"], {"completed": True})]
+    lock_holder.execute("ROLLBACK")
+    for response in answers:
+        assert response.status_code == 503
+        assert response.get_json() == BUSY
+        assert response.headers["Retry-After"] == "1"
+        assert response.headers["X-Request-Id"]
+    assert "database is locked" in caplog.text
+    assert snapshot(run, task) == before
+    # the lock gone, the same requests go through
+    assert start(client, auth, template).status_code == 201
+    assert patch(client, auth, run["id"], task["id"], {"completed": True}).status_code == 200
+
+
+def test_waiting_too_long_for_the_writer_turn_is_503(client, auth, team, make_template,
+                                                     sqlite_path, caplog):
+    """Threads of one process queue on the writer turn, as long as SQLite's busy timeout."""
+    template = make_template(team)
+    taken, release = threading.Event(), threading.Event()
+
+    def hold_the_turn():
+        with db.writer_turn():
+            taken.set()
+            release.wait(timeout=30)
+    holder = threading.Thread(target=hold_the_turn)
+    holder.start()
+    try:
+        assert taken.wait(timeout=30)
+        with caplog.at_level(logging.WARNING, logger="nextstep"):
+            response = start(client, auth, template)
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert response.status_code == 503
+    assert response.get_json() == BUSY
+    assert response.headers["Retry-After"] == "1"
+    assert "no SQLite write turn" in caplog.text
+    assert counts() == (0, 0, 0)
+    assert start(client, auth, template).status_code == 201
+
+
+def test_nested_transactions_neither_deadlock_nor_commit_early(app, team):
+    with transaction():
+        Team.update(name="Outer").where(Team.id == team.id).execute()
+        with transaction():
+            Team.update(timezone="Europe/Berlin").where(Team.id == team.id).execute()
+        with pytest.raises(RuntimeError):
+            with transaction():
+                Team.update(name="Rolled back").where(Team.id == team.id).execute()
+                raise RuntimeError("inner failure")
+    stored = Team.get_by_id(team.id)
+    assert (stored.name, stored.timezone) == ("Outer", "Europe/Berlin")
+    # the turn is free again: another thread can write
+    done = []
+    writer = threading.Thread(target=lambda: done.append(_write_in_thread(team.id)))
+    writer.start()
+    writer.join(timeout=30)
+    assert done == ["Other"]
+
+
+def _write_in_thread(team_id):
+    from nextstep.models import database
+    with database.connection_context():
+        with transaction():
+            Team.update(name="Other").where(Team.id == team_id).execute()
+        return Team.get_by_id(team_id).name
