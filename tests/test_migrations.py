@@ -157,6 +157,7 @@ def test_the_api_works_on_a_migrated_database(version_1, runner, client):
     assert patch(client, auth, run_id, second["id"], {"completed": True}).status_code == 200
     assert client.get(f"{RUNS}/{run_id}", headers=auth).get_json()["data"]["status"] == (
         "completed")
+    assert database.execute_sql("SELECT revision FROM run").fetchall() == [(2,)]
     response = client.post(RUNS, json={"template_id": version_1["template"].id}, headers=auth)
     assert response.status_code == 201
     listed = client.get(RUNS, headers=auth).get_json()["data"]

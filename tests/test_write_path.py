@@ -1,5 +1,5 @@
-"""The write path: the answer is made before the commit, a lock timeout is 503
-`unavailable` with Retry-After, and nested transactions nest."""
+"""The write path: the answer is made before the commit, a PATCH is one transaction, a
+lock timeout is 503 `unavailable` with Retry-After, and nested transactions nest."""
 import importlib
 import logging
 import sqlite3
@@ -11,6 +11,7 @@ from test_run_helpers import counts, patch, row, start, started, tasks_of
 from nextstep import db
 from nextstep.db import is_sqlite, transaction
 from nextstep.models import Run, RunTask, Team
+from nextstep.services import run_tasks
 
 BUSY = {"error": {"code": "unavailable",
                   "message": "The database is busy; nothing was changed, try again in a moment"}}
@@ -41,6 +42,71 @@ def test_a_post_whose_answer_cannot_be_made_writes_nothing(client, auth, team, m
     assert response.status_code == 500
     assert response.get_json()["error"]["code"] == INTERNAL
     assert counts() == (0, 0, 0)
+
+
+def test_a_patch_whose_answer_cannot_be_made_changes_nothing(client, auth, one_task_run,
+                                                             monkeypatch):
+    run, task = one_task_run
+    before = snapshot(run, task)
+    monkeypatch.setattr(VIEWS.task_schema, "dump", explode)
+    response = patch(client, auth, run["id"], task["id"], {"completed": True})
+    assert response.status_code == 500
+    assert response.get_json()["error"]["code"] == INTERNAL
+    assert snapshot(run, task) == before
+
+
+@pytest.mark.parametrize("failing", ['UPDATE "run_task"', 'INSERT INTO "event"'])
+def test_a_patch_failing_between_its_writes_changes_nothing(client, auth, one_task_run,
+                                                            monkeypatch, failing):
+    """The revision claim, the task, the run's completion and the events: one transaction."""
+    run, task = one_task_run
+    before = snapshot(run, task)
+    real_execute = db.execute
+
+    def execute(statement):
+        if statement[0].startswith(failing):
+            raise RuntimeError("disk full")
+        return real_execute(statement)
+    monkeypatch.setattr("nextstep.services.run_tasks.execute", execute)
+    monkeypatch.setattr("nextstep.services.events.execute", execute)
+    response = patch(client, auth, run["id"], task["id"], {"completed": True})
+    assert response.status_code == 500
+    assert snapshot(run, task) == before
+
+
+def test_every_change_moves_the_run_revision_once(client, auth, one_task_run):
+    run, task = one_task_run
+    assert Run.get_by_id(run["id"]).revision == 0
+    patch(client, auth, run["id"], task["id"], {"assignee": None})  # no change: no write
+    assert Run.get_by_id(run["id"]).revision == 0
+    assert patch(client, auth, run["id"], task["id"], {"completed": True}).status_code == 200
+    assert Run.get_by_id(run["id"]).revision == 1
+
+
+def test_a_patch_that_keeps_losing_its_revision_is_503_and_writes_nothing(
+        client, auth, one_task_run, monkeypatch):
+    """Bounded retries: every attempt re-reads, none may write."""
+    run, task = one_task_run
+    before = snapshot(run, task)
+    plans = []
+    real_plan = run_tasks.plan
+
+    def plan(reading, changes, now):
+        plans.append(reading.run.revision)
+        # another writer commits between this read and the write, every time
+        Run.update(revision=Run.revision + 1).where(Run.id == run["id"]).execute()
+        return real_plan(reading, changes, now)
+    monkeypatch.setattr(run_tasks, "plan", plan)
+    response = patch(client, auth, run["id"], task["id"], {"completed": True})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert response.get_json() == {"error": {
+        "code": "unavailable", "message": "The process run is changing too fast; nothing was "
+                                          "changed, try again in a moment"}}
+    assert plans == list(range(run_tasks.ATTEMPTS))  # re-read each time
+    after_task, after_run, after_counts = snapshot(run, task)
+    assert (after_task, after_counts) == (before[0], before[2])
+    assert after_run == dict(before[1], revision=run_tasks.ATTEMPTS)  # only the intruder's
 
 
 @pytest.fixture

@@ -84,5 +84,7 @@ def show_run_task(run_id, task_id):
 
 @runs.patch("/process-runs/<run_id>/tasks/<task_id>")
 def patch_run_task(run_id, task_id):
+    """As for POST, the answer is produced before anything is committed."""
     changes = patch_schema.load(json_body())
-    return single(task_schema.dump(update_task(g.nextstep_team, run_id, task_id, changes)))
+    return update_task(g.nextstep_team, run_id, task_id, changes,
+                       lambda task: single(task_schema.dump(task)))
