@@ -75,9 +75,10 @@ RETRY_AFTER_SECONDS = 1
 LOCK_MESSAGES = ("database is locked", "database table is locked")
 
 
-def database_busy(message="The database is busy; nothing was changed, try again in a moment"):
+def database_busy():
     """503 `unavailable`: nothing was written, and the same request may simply be retried."""
-    return APIError(503, "unavailable", message,
+    return APIError(503, "unavailable",
+                    "The database is busy; nothing was changed, try again in a moment",
                     headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 

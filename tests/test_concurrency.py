@@ -144,6 +144,23 @@ def test_two_clients_completing_the_same_task_complete_it_once(port, team, api_k
         assert Run.get_by_id(run_id).status == "active"
 
 
+def test_ten_clients_completing_the_ten_tasks_of_one_run_at_once_all_succeed(
+        port, team, api_key, make_template):
+    """Every PATCH but one loses a race here; none fails for it, and the run completes
+    once, by whichever PATCH was really the last."""
+    template = make_template(team, tasks=[{"webhook_enabled": True}] * 10)
+    for _ in range(3):
+        run_id, task_ids = start_run(port, api_key, template)
+
+        results = together([complete(port, api_key, run_id, task_id) for task_id in task_ids])
+
+        assert statuses(results) == [200] * 10, results
+        run = Run.get_by_id(run_id)
+        assert (run.status, run.revision) == ("completed", 10)
+        assert len(events_about(RUN_COMPLETED, "instance_id", run_id)) == 1
+        assert len(events_about(STEP_COMPLETED, "instance_id", run_id)) == 10
+
+
 def test_two_publishes_at_once_take_two_versions(team, make_template):
     """No server needed: two threads, each with its own connection, publish together."""
     from nextstep.models import Template, TemplateVersion, database

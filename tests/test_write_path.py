@@ -10,7 +10,7 @@ from test_run_helpers import counts, patch, row, start, started, tasks_of
 
 from nextstep import db
 from nextstep.db import is_sqlite, transaction
-from nextstep.models import Run, RunTask, Team
+from nextstep.models import Event, Run, RunTask, Team
 from nextstep.services import run_tasks
 
 BUSY = {"error": {"code": "unavailable",
@@ -83,30 +83,48 @@ def test_every_change_moves_the_run_revision_once(client, auth, one_task_run):
     assert Run.get_by_id(run["id"]).revision == 1
 
 
-def test_a_patch_that_keeps_losing_its_revision_is_503_and_writes_nothing(
-        client, auth, one_task_run, monkeypatch):
-    """Bounded retries: every attempt re-reads, none may write."""
-    run, task = one_task_run
-    before = snapshot(run, task)
+def intrude_once(monkeypatch, write):
+    """Make another writer commit `write()` between the PATCH's first read and its write."""
     plans = []
     real_plan = run_tasks.plan
 
     def plan(reading, changes, now):
         plans.append(reading.run.revision)
-        # another writer commits between this read and the write, every time
-        Run.update(revision=Run.revision + 1).where(Run.id == run["id"]).execute()
+        if len(plans) == 1:
+            write()
         return real_plan(reading, changes, now)
     monkeypatch.setattr(run_tasks, "plan", plan)
+    return plans
+
+
+def test_a_patch_that_lost_the_race_plans_again_in_its_transaction(client, auth, team,
+                                                                   make_template, monkeypatch):
+    run = started(client, auth, make_template(team, tasks=[{"webhook_enabled": True}, {}]))
+    first, second = tasks_of(client, auth, run["id"])
+    plans = intrude_once(monkeypatch, lambda: patch(client, auth, run["id"], second["id"],
+                                                    {"completed": True}))
+    response = patch(client, auth, run["id"], first["id"], {"completed": True})
+    assert response.status_code == 200
+    assert response.get_json()["data"]["completed"] is True
+    assert plans == [0, 0, 1]  # ours, the intruder's, ours again on what it wrote
+    stored = Run.get_by_id(run["id"])
+    assert (stored.status, stored.revision) == ("completed", 2)
+    assert [e.event for e in Event.select().order_by(Event.created_at, Event.event)] == [
+        "process_run.created", "process_run.completed", "process_step.completed"]
+
+
+def test_a_patch_whose_second_plan_is_refused_writes_nothing(client, auth, one_task_run,
+                                                             monkeypatch):
+    """The re-plan follows the rules on what the other writer left: here, a completed run."""
+    run, task = one_task_run
+    intrude_once(monkeypatch, lambda: Run.update(status="completed", revision=Run.revision + 1)
+                 .where(Run.id == run["id"]).execute())
+    before = row(RunTask, task["id"]), counts()
     response = patch(client, auth, run["id"], task["id"], {"completed": True})
-    assert response.status_code == 503
-    assert response.headers["Retry-After"] == "1"
-    assert response.get_json() == {"error": {
-        "code": "unavailable", "message": "The process run is changing too fast; nothing was "
-                                          "changed, try again in a moment"}}
-    assert plans == list(range(run_tasks.ATTEMPTS))  # re-read each time
-    after_task, after_run, after_counts = snapshot(run, task)
-    assert (after_task, after_counts) == (before[0], before[2])
-    assert after_run == dict(before[1], revision=run_tasks.ATTEMPTS)  # only the intruder's
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "run_completed"
+    assert (row(RunTask, task["id"]), counts()) == before
+    assert Run.get_by_id(run["id"]).revision == 1  # the intruder's write only
 
 
 @pytest.fixture

@@ -4,16 +4,18 @@ A PATCH reads the task with its run (one query), the members it names and, when 
 change the task's state, the run's other tasks; `plan` turns those rows into what will
 change, checking every rule before anything is written. The transaction then runs
 prepared statements only, the first a compare-and-set on the run's `revision`: every
-write to a run or its tasks bumps it, so no row matched means another PATCH committed
-after our read, and this one is read and planned again (ATTEMPTS at most). Blocked checks
-and run completion stay exact on SQLite and PostgreSQL, with no lock held while Python
-plans (on 2 cores and 32 threads that Python work, waiting for the GIL, is what kept
-SQLite's write lock held for long).
+write to a run or its tasks bumps it, so no row matched means another PATCH of the run
+committed after our read. Then, and only then, the PATCH reads and plans again inside
+the transaction, where nothing can change the run any more (SQLite: the write lock is
+ours; PostgreSQL: the re-read locks the run's row), and writes. Blocked checks and run
+completion stay exact on both, a run completes exactly once, and in the common case no
+lock is held while Python plans (on 2 cores and 32 threads that Python work, waiting for
+the GIL, is what kept SQLite's write lock held for long).
 """
 import copy
 from dataclasses import dataclass, field
 
-from ..db import database_busy, execute, prepare, transaction
+from ..db import execute, is_sqlite, prepare, transaction
 from ..errors import APIError, conflict, not_found, validation_error
 from ..ids import format_timestamp, utcnow
 from ..models import Member, Run, RunTask
@@ -32,7 +34,6 @@ from .elements import (
 )
 from .runs import RUN_NOT_FOUND, TASK_NOT_FOUND, run_or_none
 
-ATTEMPTS = 10  # each lost compare-and-set means another PATCH of the run committed
 STATE_FIELDS = ("completed", "skipped", "approval")
 KEEP = object()
 # (requested move) -> (completed, skipped) after it; KEEP leaves that flag as it was.
@@ -75,23 +76,38 @@ def update_task(team, run_id, task_id, changes, render=None):
     """Apply `changes` (loaded by RunTaskPatchSchema); returns `render(task)` for the task
     as it now is (the RunTask by default), produced before anything is committed."""
     render = render or _itself
-    for _attempt in range(ATTEMPTS):
-        reading = read(team, run_id, task_id, changes)
+    reading = read(team, run_id, task_id, changes)
+    now = utcnow()
+    change = plan(reading, changes, now)
+    answer = render(change.task)
+    if not change.values:
+        return answer
+    statements = _statements(reading.run, change, now)
+    with transaction():
+        if _run(statements):
+            return answer
+        # Lost the race: re-read (the run's row locked) and re-plan once, in here.
+        reading = read(team, run_id, task_id, changes, lock=True)
         now = utcnow()
         change = plan(reading, changes, now)
         answer = render(change.task)
-        if not change.values or _write(reading.run, change, now):
-            return answer
-    raise database_busy("The process run is changing too fast; nothing was changed, try "
-                        "again in a moment")
+        if change.values and not _run(_statements(reading.run, change, now)):
+            raise RuntimeError(f"run {run_id} changed while it was locked")
+    return answer
 
 
-def read(team, run_id, task_id, changes):
+def read(team, run_id, task_id, changes, lock=False):
     """The task and its run, the members `changes` names, and the run's other tasks when
-    the task's state may change; 404 or 409 (run completed) as the contract orders them."""
-    task = (RunTask.select(RunTask, Run).join(Run)
-            .where((RunTask.id == task_id) & (RunTask.run == run_id) & (Run.team == team))
-            .first())
+    the task's state may change; 404 or 409 (run completed) as the contract orders them.
+
+    `lock` (inside a transaction) locks the run's row on PostgreSQL, and only that row:
+    every writer takes the run's row first, so they cannot deadlock.
+    """
+    query = (RunTask.select(RunTask, Run).join(Run)
+             .where((RunTask.id == task_id) & (RunTask.run == run_id) & (Run.team == team)))
+    if lock and not is_sqlite():
+        query = query.for_update(of=Run)
+    task = query.first()
     if task is None:
         if run_or_none(team, run_id) is None:
             raise not_found(RUN_NOT_FOUND)
@@ -253,9 +269,8 @@ def _check_not_blocked(task, others):
                        {"depends_on": [f'Task {o.id} ("{o.title}") is not done.' for o in waiting]})
 
 
-def _write(run, change, now):
-    """Run the change's statements, all prepared first, in one transaction; False (and
-    nothing written) when the run's revision is no longer the one the plan read."""
+def _statements(run, change, now):
+    """The change's statements, prepared: the revision claim, then the writes."""
     run_values = {Run.revision: Run.revision + 1, Run.updated_at: now}
     if change.completes_run:
         run_values.update({Run.status: "completed", Run.completed_at: now})
@@ -265,13 +280,18 @@ def _write(run, change, now):
     writes = [prepare(RunTask.update(change.values).where(RunTask.id == task_id))]
     writes += [prepare(RunTask.update(due_date=due, updated_at=now).where(RunTask.id == other))
                for other, due in change.due_dates.items()]
-    created = events.prepare(run.team_id, _envelopes(run, change, now), now)
-    with transaction():
-        if execute(claim) != 1:
-            return False
-        for statement in writes:
-            execute(statement)
-        events.record(created)
+    return claim, writes, events.prepare(run.team_id, _envelopes(run, change, now), now)
+
+
+def _run(statements):
+    """Run prepared statements in the caller's transaction; False, with nothing written,
+    when the run's revision is no longer the one the plan read."""
+    claim, writes, created = statements
+    if execute(claim) != 1:
+        return False
+    for statement in writes:
+        execute(statement)
+    events.record(created)
     return True
 
 
