@@ -164,8 +164,9 @@ def prepare(query):
     inside the transaction, without compiling there.
 
     Compiling a PATCH's statements is 0.5 ms of Python (a POST's 1.1 ms) on an idle
-    core; under 32 writers, compiled inside the transaction, the median time SQLite's
-    write lock was held went from 2.4-3.3 ms to 4.5-7.7 ms (3 rounds each, wrk).
+    core; under 32 writers on a busy machine, compiled inside the transaction, the
+    median time SQLite's write lock was held went from 2.4-3.3 ms to 4.5-7.7 ms (3
+    rounds each, wrk).
     """
     return query.sql()
 
