@@ -91,9 +91,9 @@ class WriterTurn:
 
     SQLite's own busy handler polls with growing sleeps (up to 100 ms) and is not first
     come, first served. Measured with 32 writers on `nextstep serve --threads 32` (wrk,
-    3 rounds of 30 s, statements prepared outside the transaction either way): without
-    this turn 7 to 37 writes a round still waited past the 5 s busy timeout; with it none
-    did in 9 rounds, the longest wait for the turn 2.6 s. (A strictly first-come
+    runs of 20-30 s, statements prepared outside the transaction either way): without
+    this turn 2 to 37 writes a run still waited past the 5 s busy timeout (5 runs); with
+    it none did (48 runs), the longest wait for the turn 2.6 s. (A strictly first-come
     hand-off queue cut that longest wait a little and throughput by about a tenth, so a
     plain lock it is.) SQLite's busy timeout still covers writers of other processes
     (the CLI, a second server). Re-entrant, so a nested `transaction()` on the same
