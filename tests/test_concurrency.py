@@ -144,6 +144,23 @@ def test_two_clients_completing_the_same_task_complete_it_once(port, team, api_k
         assert Run.get_by_id(run_id).status == "active"
 
 
+def test_ten_clients_completing_the_ten_tasks_of_one_run_at_once_all_succeed(
+        port, team, api_key, make_template):
+    """Every PATCH but one loses a race here; none fails for it, and the run completes
+    once, by whichever PATCH was really the last."""
+    template = make_template(team, tasks=[{"webhook_enabled": True}] * 10)
+    for _ in range(3):
+        run_id, task_ids = start_run(port, api_key, template)
+
+        results = together([complete(port, api_key, run_id, task_id) for task_id in task_ids])
+
+        assert statuses(results) == [200] * 10, results
+        run = Run.get_by_id(run_id)
+        assert (run.status, run.revision) == ("completed", 10)
+        assert len(events_about(RUN_COMPLETED, "instance_id", run_id)) == 1
+        assert len(events_about(STEP_COMPLETED, "instance_id", run_id)) == 10
+
+
 def test_two_publishes_at_once_take_two_versions(team, make_template):
     """No server needed: two threads, each with its own connection, publish together."""
     from nextstep.models import Template, TemplateVersion, database
@@ -170,3 +187,39 @@ def test_two_publishes_at_once_take_two_versions(team, make_template):
     versions = [v.version for v in TemplateVersion.select().order_by(TemplateVersion.version)]
     assert versions == [1, 2, 3, 4, 5, 6]
     assert Template.get_by_id(template.id).version == 6
+
+
+def test_a_patch_that_lost_the_race_plans_again_and_completes_the_run(
+        port, team, api_key, make_template, monkeypatch):
+    """PATCH A reads, then PATCH B completes the other task before A writes: A's
+    compare-and-set on the run's revision fails, A reads and plans again, and it is A
+    (now the last task done) that completes the run, exactly once."""
+    from nextstep.services import run_tasks
+
+    template = make_template(team, tasks=[{}, {"webhook_enabled": True}])
+    run_id, (first, second) = start_run(port, api_key, template)
+    a_planned, b_done, plans = threading.Event(), threading.Event(), []
+    real_plan = run_tasks.plan
+
+    def plan(reading, changes, now):
+        plans.append((reading.task.id, reading.run.revision))
+        if reading.task.id == first and len(plans) == 1:
+            a_planned.set()
+            assert b_done.wait(timeout=30)
+        return real_plan(reading, changes, now)
+    monkeypatch.setattr(run_tasks, "plan", plan)
+    results = []
+    a = threading.Thread(target=lambda: results.append(complete(port, api_key, run_id, first)()))
+    a.start()
+    assert a_planned.wait(timeout=30)
+    b = complete(port, api_key, run_id, second)()
+    b_done.set()
+    a.join(timeout=60)
+
+    assert b[0] == 200 and results[0][0] == 200, (b, results)
+    assert plans == [(first, 0), (second, 0), (first, 1)]
+    run = Run.get_by_id(run_id)
+    assert (run.status, run.revision) == ("completed", 2)
+    assert results[0][1]["data"]["completed"] is True
+    assert len(events_about(RUN_COMPLETED, "instance_id", run_id)) == 1
+    assert len(events_about(STEP_COMPLETED, "task_id", second)) == 1

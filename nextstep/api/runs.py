@@ -44,8 +44,11 @@ def list_runs():
 
 @runs.post("/process-runs")
 def create_run():
-    run = start_run(g.nextstep_team, start_schema.load(json_body()))
-    return single(run_schema.dump(run), 201, {"Location": url_for(".show_run", run_id=run.id)})
+    """The answer is produced by the service before it commits: no answer, no run."""
+    def answer(run):
+        return single(run_schema.dump(run), 201,
+                      {"Location": url_for(".show_run", run_id=run.id)})
+    return start_run(g.nextstep_team, start_schema.load(json_body()), answer)
 
 
 @runs.get("/process-runs/<run_id>")
@@ -82,5 +85,7 @@ def show_run_task(run_id, task_id):
 
 @runs.patch("/process-runs/<run_id>/tasks/<task_id>")
 def patch_run_task(run_id, task_id):
+    """As for POST, the answer is produced before anything is committed."""
     changes = patch_schema.load(json_body())
-    return single(task_schema.dump(update_task(g.nextstep_team, run_id, task_id, changes)))
+    return update_task(g.nextstep_team, run_id, task_id, changes,
+                       lambda task: single(task_schema.dump(task)))

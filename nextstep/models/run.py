@@ -1,5 +1,6 @@
 """Process runs: frozen copies of a published template, worked task by task."""
 from peewee import (
+    SQL,
     BooleanField,
     CharField,
     ForeignKeyField,
@@ -17,7 +18,13 @@ RUN_STATUSES = ("active", "completed")
 
 
 class Run(BaseModel):
-    """`sections` is the frozen list of section dicts; `started_by` is "api" or a user id."""
+    """`sections` is the frozen list of section dicts; `started_by` is "api" or a user id.
+
+    `revision` goes up by one with every write to the run or its tasks: a PATCH plans
+    from what it read and commits only if the revision is still the one it read
+    (services/run_tasks.py). The database default lets writers that predate the column
+    (and migration 2) insert runs without naming it.
+    """
 
     id = IdField()
     team = ForeignKeyField(Team, backref="runs", on_delete="CASCADE")
@@ -33,6 +40,7 @@ class Run(BaseModel):
     created_at = TimestampField(default=utcnow)
     updated_at = TimestampField(default=utcnow)
     completed_at = TimestampField(null=True)
+    revision = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
 
     class Meta:
         indexes = (

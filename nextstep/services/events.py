@@ -2,8 +2,11 @@
 
 Nothing is sent from here: a delivery worker reads `Event.payload`, the full envelope,
 later. Writing the row with the change means an event exists exactly when the change
-committed.
+committed. The INSERT is prepared before the transaction (`prepare`) and only run in it
+(`record`), so no SQL is compiled while the write lock is held.
 """
+from ..db import execute
+from ..db import prepare as prepare_query
 from ..ids import format_timestamp, new_id
 from ..models import Event, Member
 from .elements import ordered
@@ -58,8 +61,16 @@ def step_completed(task, completed_by, now):
         "custom_elements": [ordered(element) for element in task.custom_elements]}, now)
 
 
-def record(team_id, envelopes, now):
-    """Insert the events (one statement); the caller's transaction makes them stick or not."""
-    if envelopes:
-        Event.insert_many([{"id": e["id"], "team": team_id, "event": e["event"],
-                            "payload": e, "created_at": now} for e in envelopes]).execute()
+def prepare(team_id, envelopes, now):
+    """The INSERT of the events (one statement), or None when there are none."""
+    if not envelopes:
+        return None
+    return prepare_query(Event.insert_many([
+        {"id": e["id"], "team": team_id, "event": e["event"], "payload": e, "created_at": now}
+        for e in envelopes]))
+
+
+def record(statement):
+    """Run a prepared event INSERT; the caller's transaction makes the events stick or not."""
+    if statement is not None:
+        execute(statement)

@@ -1,0 +1,112 @@
+"""Schema versions: what `nextstep init-db` applies, one function per version.
+
+Version 1 is the schema NextStep shipped before versions were recorded (no
+`schema_version` table). A fresh database is created at LATEST directly; an older one
+gets each migration after its version, in order, each in its own transaction together
+with the version it reaches, so a failed migration leaves the database at the version
+before it. Migrations go through Peewee's `playhouse.migrate` (SQLite and PostgreSQL).
+
+A migration function takes the migrator and returns its operations; it spells out its
+columns instead of borrowing the model's field, so it keeps meaning what it meant when
+the model moves on.
+"""
+from peewee import SQL, IntegerField
+from playhouse.migrate import SchemaMigrator
+
+from .db import is_sqlite
+from .models import ALL_MODELS, BaseModel, database
+
+PRE_VERSIONING = 1
+
+
+class SchemaVersion(BaseModel):
+    """One row: the version the schema is at."""
+
+    version = IntegerField()
+
+    class Meta:
+        table_name = "schema_version"
+
+
+class SchemaError(Exception):
+    """The database is not at the schema this code needs; the message says what to do."""
+
+
+def add_run_revision(migrator):
+    """2: `run.revision`, the counter a PATCH compares and sets; 0 for existing runs."""
+    revision = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
+    return [migrator.add_column("run", "revision", revision, allow_not_null=True)]
+
+
+MIGRATIONS = {2: add_run_revision}
+LATEST = max(MIGRATIONS)
+
+
+def schema_version():
+    """The recorded version; 1 for tables made before versions were recorded; 0 for a
+    database without our tables."""
+    tables = set(database.get_tables())
+    if SchemaVersion._meta.table_name in tables:
+        row = SchemaVersion.select(SchemaVersion.version).first()
+        return row.version if row else 0
+    if tables & {model._meta.table_name for model in ALL_MODELS}:
+        return PRE_VERSIONING
+    return 0
+
+
+def migrate_to_latest():
+    """Create or migrate the schema to LATEST; returns (version before, version after)."""
+    before = schema_version()
+    if before == 0:
+        with database.atomic():
+            database.create_tables([*ALL_MODELS, SchemaVersion], safe=True)
+            _record(LATEST)
+        return before, LATEST
+    if before > LATEST:
+        raise SchemaError(_newer(before))
+    if before == PRE_VERSIONING:
+        with database.atomic():
+            database.create_tables([SchemaVersion], safe=True)
+            if not SchemaVersion.select().exists():
+                _record(PRE_VERSIONING)
+    migrator = SchemaMigrator.from_database(database)
+    for version in range(before + 1, LATEST + 1):
+        with migrator.migration_context():
+            if _locked_version() >= version:  # another init-db got there first
+                continue
+            migrator.migrate(*MIGRATIONS[version](migrator))
+            SchemaVersion.update(version=version).execute()
+    return before, LATEST
+
+
+def check_schema():
+    """The schema version, if it is LATEST; else SchemaError with what to do. One query
+    (two on a database without a version table): cheap enough for a server's start-up."""
+    with database.connection_context():
+        version = schema_version()
+    if version == LATEST:
+        return version
+    if version == 0:
+        raise SchemaError("The database has no NextStep tables; run `nextstep init-db`.")
+    if version > LATEST:
+        raise SchemaError(_newer(version))
+    raise SchemaError(f"The database schema is at version {version} and this NextStep needs "
+                      f"version {LATEST}; run `nextstep init-db` to migrate it (no data is "
+                      f"lost).")
+
+
+def _record(version):
+    SchemaVersion.delete().execute()
+    SchemaVersion.create(version=version)
+
+
+def _locked_version():
+    """The recorded version, its row locked until the migration's transaction ends
+    (SQLite's BEGIN IMMEDIATE already keeps other writers out)."""
+    query = SchemaVersion.select(SchemaVersion.version)
+    return (query if is_sqlite() else query.for_update()).first().version
+
+
+def _newer(version):
+    return (f"The database schema is at version {version}, newer than this NextStep "
+            f"understands ({LATEST}); upgrade NextStep.")

@@ -1,0 +1,199 @@
+"""Schema versions: a fresh database starts at the latest, an old one is migrated by
+`nextstep init-db` with every row kept, and a server can check the version it finds."""
+import pytest
+from peewee import (
+    BooleanField,
+    CharField,
+    ForeignKeyField,
+    IntegerField,
+    JSONField,
+)
+from test_run_helpers import RUNS, patch, tasks_of
+
+from nextstep import migrations
+from nextstep.db import drop_tables
+from nextstep.ids import new_id, utcnow
+from nextstep.migrations import LATEST, SchemaError, SchemaVersion, check_schema, schema_version
+from nextstep.models import (
+    ApiKey,
+    CustomElement,
+    Event,
+    Member,
+    RunTask,
+    Section,
+    Team,
+    Template,
+    TemplateTask,
+    TemplateVersion,
+    database,
+)
+from nextstep.models.base import BaseModel, IdField, TimestampField
+
+
+class RunV1(BaseModel):
+    """The `run` table of schema version 1, as NextStep created it before versions were
+    recorded (main's nextstep/models/run.py: every column but `revision`)."""
+
+    id = IdField()
+    team = ForeignKeyField(Team, on_delete="CASCADE")
+    template = ForeignKeyField(Template, on_delete="CASCADE")
+    template_version = IntegerField()
+    title = CharField(max_length=255)
+    status = CharField(default="active")
+    started_by = CharField(max_length=20, default="api")
+    timezone = CharField()
+    due_date = TimestampField(null=True)
+    is_shared = BooleanField(default=False)
+    sections = JSONField(default=list)
+    created_at = TimestampField(default=utcnow)
+    updated_at = TimestampField(default=utcnow)
+    completed_at = TimestampField(null=True)
+
+    class Meta:
+        table_name = "run"
+        indexes = (
+            (("team", "created_at", "id"), False),
+            (("team", "template", "created_at", "id"), False),
+            (("team", "status", "created_at", "id"), False),
+            (("team", "template", "status", "created_at", "id"), False),
+        )
+
+
+V1_MODELS = [Team, Member, ApiKey, Template, Section, TemplateTask, CustomElement,
+             TemplateVersion, RunV1, RunTask, Event]  # in creation order (foreign keys)
+V1_RUN_COLUMNS = [field.column_name for field in RunV1._meta.sorted_fields]
+NEEDS_MIGRATING = (f"The database schema is at version 1 and this NextStep needs version "
+                   f"{LATEST}; run `nextstep init-db` to migrate it (no data is lost).")
+
+
+@pytest.fixture
+def version_1(app, make_key, make_template):
+    """A database as the code before schema versions left it, with a team, a key, a
+    published two-task template and a started run with its tasks and event."""
+    drop_tables()
+    for model in V1_MODELS:
+        model.create_table()
+    team = Team.create(name="Acme", subdomain="acme")
+    key, _row = make_key(team)
+    template = make_template(team, tasks=[{}, {"webhook_enabled": True}])
+    now = utcnow()
+    run = RunV1.create(id=new_id(), team=team, template=template, template_version=1,
+                       title="Started before the migration", timezone="UTC",
+                       sections=[{"id": "s1", "title": "Phase 1", "description": None,
+                                  "order": 0, "color": "#3366CC"}],
+                       created_at=now, updated_at=now)
+    for position, task in enumerate(template.task_rows):
+        RunTask.create(run=run.id, template_task_id=task.id, title=task.title,
+                       position=position, webhook_enabled=task.webhook_enabled,
+                       custom_elements=[], created_at=now, updated_at=now)
+    Event.create(id="evt_" + new_id(), team=team, event="process_run.created",
+                 payload={"event": "process_run.created"}, created_at=now)
+    return {"key": key, "template": template, "run_id": run.id}
+
+
+def every_row():
+    """Every stored row of the version 1 tables, in the version 1 columns."""
+    rows = {}
+    for model in V1_MODELS:
+        table = model._meta.table_name
+        columns = V1_RUN_COLUMNS if model is RunV1 else [
+            f.column_name for f in model._meta.sorted_fields]
+        names = ", ".join(f'"{c}"' for c in columns)
+        rows[table] = database.execute_sql(
+            f'SELECT {names} FROM "{table}" ORDER BY "{columns[0]}"').fetchall()
+    return rows
+
+
+def run_columns():
+    return [column.name for column in database.get_columns("run")]
+
+
+def test_a_fresh_database_starts_at_the_latest_version(app):
+    assert schema_version() == LATEST
+    assert check_schema() == LATEST
+    assert [row.version for row in SchemaVersion.select()] == [LATEST]
+    assert "revision" in run_columns()
+
+
+def test_the_revision_column_has_a_database_default(app, team, make_template):
+    """Writers that do not name it (bench/baseline.py's raw INSERT) still insert runs."""
+    template = make_template(team)
+    database.execute_sql(
+        "INSERT INTO run (id, team_id, template_id, template_version, title, status, "
+        "started_by, timezone, is_shared, sections, created_at, updated_at) VALUES "
+        f"('r1', '{team.id}', '{template.id}', 1, 't', 'active', 'api', 'UTC', "
+        "false, '[]', '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
+    assert database.execute_sql("SELECT revision FROM run").fetchall() == [(0,)]
+
+
+def test_init_db_migrates_a_version_1_database_and_keeps_every_row(version_1, runner,
+                                                                  client):
+    before = every_row()
+    assert schema_version() == 1
+    assert "revision" not in run_columns()
+    with pytest.raises(SchemaError) as refused:
+        check_schema()
+    assert str(refused.value) == NEEDS_MIGRATING
+
+    result = runner.invoke(args=["init-db"])
+
+    assert (result.exit_code, result.stdout) == (0, "Database ready.\n")
+    assert schema_version() == check_schema() == LATEST
+    assert every_row() == before
+    assert database.execute_sql("SELECT revision FROM run").fetchall() == [(0,)]
+    assert runner.invoke(args=["init-db"]).exit_code == 0  # again: nothing to do
+    assert every_row() == before and schema_version() == LATEST
+
+
+def test_the_api_works_on_a_migrated_database(version_1, runner, client):
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    auth = {"Authorization": f"Bearer {version_1['key']}"}
+    run_id = version_1["run_id"]
+    response = client.get(f"{RUNS}/{run_id}", headers=auth)
+    assert response.status_code == 200
+    assert response.get_json()["data"]["title"] == "Started before the migration"
+    first, second = tasks_of(client, auth, run_id)
+    assert patch(client, auth, run_id, first["id"], {"completed": True}).status_code == 200
+    assert patch(client, auth, run_id, second["id"], {"completed": True}).status_code == 200
+    assert client.get(f"{RUNS}/{run_id}", headers=auth).get_json()["data"]["status"] == (
+        "completed")
+    assert database.execute_sql("SELECT revision FROM run").fetchall() == [(2,)]
+    response = client.post(RUNS, json={"template_id": version_1["template"].id}, headers=auth)
+    assert response.status_code == 201
+    listed = client.get(RUNS, headers=auth).get_json()["data"]
+    assert [run["id"] for run in listed] == [response.get_json()["data"]["id"], run_id]
+
+
+def test_a_failing_migration_leaves_the_database_at_the_version_before(version_1,
+                                                                      monkeypatch):
+    before = every_row()
+
+    def half_done(migrator):
+        return [*migrations.add_run_revision(migrator),
+                migrator.add_column("no_such_table", "x", IntegerField(null=True))]
+    monkeypatch.setitem(migrations.MIGRATIONS, 2, half_done)
+    with pytest.raises(Exception):  # noqa: B017 - whatever the database raises
+        migrations.migrate_to_latest()
+    assert schema_version() == 1
+    assert "revision" not in run_columns()
+    assert every_row() == before
+    monkeypatch.undo()
+    assert migrations.migrate_to_latest() == (1, LATEST)
+    assert every_row() == before
+
+
+def test_a_database_newer_than_the_code_is_refused(app):
+    SchemaVersion.update(version=LATEST + 1).execute()
+    message = (f"The database schema is at version {LATEST + 1}, newer than this NextStep "
+               f"understands ({LATEST}); upgrade NextStep.")
+    for step in (check_schema, migrations.migrate_to_latest):
+        with pytest.raises(SchemaError) as refused:
+            step()
+        assert str(refused.value) == message
+
+
+def test_an_empty_database_is_told_to_run_init_db(app):
+    drop_tables()
+    with pytest.raises(SchemaError) as refused:
+        check_schema()
+    assert str(refused.value) == "The database has no NextStep tables; run `nextstep init-db`."
