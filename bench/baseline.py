@@ -119,7 +119,7 @@ def start_run(db, key, body):
     sections = snapshot["template"]["sections"]
     run = (new_id(), team_id, template[0], snapshot["template"]["version"],
            body.get("name") or body.get("title") or snapshot["template"]["title"], "active",
-           "api", key[12], None, False, sections, now, now, None)
+           "api", key[12], None, False, sections, now, now, None, 0)
     ids = {task["id"]: new_id() for task in snapshot["tasks"]}
     values = []
     for task in snapshot["tasks"]:
@@ -147,30 +147,31 @@ def start_run(db, key, body):
 
 
 def set_values(db, key, run_id, task_id, body):
-    """Set shortText values (the benchmark's PATCH): run, task, then two UPDATEs."""
+    """Set shortText values (the benchmark's PATCH): the task with its run, then, in the
+    transaction, the run's revision compare-and-set and the task's UPDATE."""
     items = body.get("custom_elements") if isinstance(body, dict) else None
+    row = db.execute(sql.RUN_TASK_WITH_RUN, (task_id, run_id, key[9], 1)).fetchone()
+    if row is None:
+        return not_found("Process run task")
+    task, run = row[:len(sql.TASK_FIELDS)], row[len(sql.TASK_FIELDS):]
+    if run[5] == "completed" or not isinstance(items, list):
+        return {"error": {"code": "bad_request", "message": "Not supported here"}}, 400
+    elements = json.loads(task[19])
+    by_id = {element["id"]: element for element in elements}
+    for item in items:
+        element = by_id.get(item.get("element_id"))
+        value = item.get("value")
+        if element is None or element["type"] != "shortText" or not isinstance(value, str):
+            return {"error": {"code": "validation_error", "message": "Not valid"}}, 422
+        element["value"] = value
+    now = now_text()
+    answer = run_task_json(task[:20] + (task[20], now), elements)
 
     def work():
-        run = db.execute(sql.RUN_FOR_PATCH, (run_id, key[9], 1)).fetchone()
-        if run is None:
-            return not_found("Process run")
-        task = db.execute(sql.RUN_TASK, (task_id, run_id, 1, 0)).fetchone()
-        if task is None:
-            return not_found("Process run task")
-        if run[5] == "completed" or not isinstance(items, list):
-            return {"error": {"code": "bad_request", "message": "Not supported here"}}, 400
-        elements = json.loads(task[19])
-        by_id = {element["id"]: element for element in elements}
-        for item in items:
-            element = by_id.get(item.get("element_id"))
-            value = item.get("value")
-            if element is None or element["type"] != "shortText" or not isinstance(value, str):
-                return {"error": {"code": "validation_error", "message": "Not valid"}}, 422
-            element["value"] = value
-        now = now_text()
+        if db.execute(sql.NEXT_REVISION, (now, 1, run_id, run[-1], "active")).rowcount != 1:
+            return {"error": {"code": "conflict", "message": "Not supported here"}}, 409
         db.execute(sql.UPDATE_TASK_ELEMENTS, (json.dumps(elements), now, task_id))
-        db.execute(sql.TOUCH_RUN, (now, run_id))
-        return run_task_json(task[:20] + (task[20], now), elements)
+        return answer
     return in_transaction(db, work)
 
 

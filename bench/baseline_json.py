@@ -18,7 +18,7 @@ def ts(text):
 def run_json(run):
     """A row in sql.RUN_FIELDS order; `sections` already decoded."""
     (id_, team_id, template_id, version, title, status, started_by, timezone, due_date,
-     is_shared, sections, created_at, updated_at, completed_at) = run
+     is_shared, sections, created_at, updated_at, completed_at, _revision) = run
     return {"id": id_, "template_id": template_id, "template_version": version,
             "title": title, "status": status, "started_by": started_by, "team_id": team_id,
             "timezone": timezone, "due_date": ts(due_date), "is_shared": bool(is_shared),

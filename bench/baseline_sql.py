@@ -33,10 +33,9 @@ LATEST_SNAPSHOT = ('SELECT "t1"."id", "t1"."template_id", "t1"."version", "t1"."
 
 RUN_FIELDS = ("id", "team_id", "template_id", "template_version", "title", "status",
               "started_by", "timezone", "due_date", "is_shared", "sections", "created_at",
-              "updated_at", "completed_at")
+              "updated_at", "completed_at", "revision")
 RUN_SELECT = f'SELECT {columns("t1", RUN_FIELDS)} FROM "run" AS "t1" '
 RUN = RUN_SELECT + 'WHERE (("t1"."id" = ?) AND ("t1"."team_id" = ?)) LIMIT ? OFFSET ?'
-RUN_FOR_PATCH = RUN_SELECT + 'WHERE (("t1"."id" = ?) AND ("t1"."team_id" = ?)) LIMIT ?'
 RUNS_PAGE = (RUN_SELECT + 'WHERE ("t1"."team_id" = ?) '
              'ORDER BY "t1"."created_at" DESC, "t1"."id" DESC LIMIT ?')
 INSERT_RUN = ('INSERT INTO "run" (' + ", ".join(f'"{f}"' for f in RUN_FIELDS) + ") VALUES ("
@@ -52,8 +51,13 @@ TASK_SELECT = f'SELECT {columns("t1", TASK_FIELDS)} FROM "run_task" AS "t1" '
 RUN_TASKS_PAGE = (TASK_SELECT + 'INNER JOIN "run" AS "t2" ON ("t1"."run_id" = "t2"."id") '
                   'WHERE (("t1"."run_id" = ?) AND ("t2"."team_id" = ?)) '
                   'ORDER BY "t1"."position", "t1"."id" LIMIT ?')
-RUN_TASK = (TASK_SELECT + 'WHERE (("t1"."id" = ?) AND ("t1"."run_id" = ?)) '
-            'LIMIT ? OFFSET ?')
+RUN_TASK_WITH_RUN = (f'SELECT {columns("t1", TASK_FIELDS)}, {columns("t2", RUN_FIELDS)} '
+                     'FROM "run_task" AS "t1" '
+                     'INNER JOIN "run" AS "t2" ON ("t1"."run_id" = "t2"."id") '
+                     'WHERE ((("t1"."id" = ?) AND ("t1"."run_id" = ?)) AND ("t2"."team_id" = ?)) '
+                     'LIMIT ?')
+NEXT_REVISION = ('UPDATE "run" SET "updated_at" = ?, "revision" = ("run"."revision" + ?) '
+                 'WHERE ((("run"."id" = ?) AND ("run"."revision" = ?)) AND ("run"."status" = ?))')
 TASK_ROW = "(" + ", ".join("json(?)" if f in TASK_JSON_FIELDS else "?"
                            for f in TASK_FIELDS) + ")"
 INSERT_TASKS = ('INSERT INTO "run_task" (' + ", ".join(f'"{f}"' for f in TASK_FIELDS)
@@ -62,7 +66,6 @@ INSERT_EVENT = ('INSERT INTO "event" ("id", "team_id", "event", "payload", "crea
                 'VALUES (?, ?, ?, json(?), ?)')
 UPDATE_TASK_ELEMENTS = ('UPDATE "run_task" SET "custom_elements" = json(?), "updated_at" = ? '
                         'WHERE ("run_task"."id" = ?)')
-TOUCH_RUN = 'UPDATE "run" SET "updated_at" = ? WHERE ("run"."id" = ?)'
 
 TEMPLATE_TASK_FIELDS = ("id", "template_id", "section_id", "title", "description",
                         "position", "type", "is_essential", "webhook_enabled", "assignee_id",

@@ -70,8 +70,8 @@ def test_the_traced_sql_is_what_each_endpoint_needs(compared):
         "run-tasks": ["SELECT api_key", "SELECT run_task"],
         "template-tasks": ["SELECT api_key", "SELECT template", "SELECT template_task",
                            "SELECT custom_element"],
-        "patch": ["SELECT api_key", "BEGIN IMMEDIATE", "SELECT run", "SELECT run_task",
-                  "UPDATE run_task", "UPDATE run", "COMMIT"],
+        "patch": ["SELECT api_key", "SELECT run_task", "BEGIN IMMEDIATE", "UPDATE run",
+                  "UPDATE run_task", "COMMIT"],
     }
 
 
