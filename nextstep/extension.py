@@ -3,6 +3,7 @@ from functools import partial
 
 from .api import build_blueprint
 from .api.health import health
+from .cli import register_commands
 from .config import apply_defaults_and_validate
 from .db import bind_database
 from .ratelimit import FailedAuthentications, build_limiter, rate_limit_headers
@@ -45,5 +46,4 @@ class NextStep:
         app.register_blueprint(blueprint, url_prefix=url_prefix)
         failures = FailedAuthentications(limiter, app.config["NEXTSTEP_AUTH_FAILURE_LIMIT"])
         app.extensions["nextstep"] = NextStepState(url_prefix, limiter, failures)
-        from .cli import register_commands
         register_commands(app, cli_group)

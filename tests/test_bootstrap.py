@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 import nextstep
-from nextstep import serve as serving
 from nextstep import wsgi_server
 from nextstep.cli import COMMANDS, main
-from nextstep.cli_helpers import command_path
+from nextstep.cli import serve as serving
+from nextstep.cli.helpers import command_path
 from nextstep.db import drop_tables
 from nextstep.models import (
     ApiKey,
@@ -24,6 +24,7 @@ from nextstep.models import (
     TemplateTask,
     TemplateVersion,
 )
+from nextstep.services import demo
 from servers import loggers_restored, request, serving_in_thread
 
 # The hint names the script as it can be run from here (test_operator.py tests how).
@@ -115,15 +116,15 @@ def test_a_team_made_meanwhile_by_another_process_is_reported(runner, monkeypatc
 
 def test_bootstrap_demo_rechecks_for_teams_inside_its_transaction(make_team):
     make_team()
-    assert serving.bootstrap_demo({"title": "T", "tasks": [{"title": "A"}]}, "UTC") is None
+    assert demo.bootstrap_demo({"title": "T", "tasks": [{"title": "A"}]}, "UTC") is None
     assert counts() == [1, 0, 0, 0, 0]
 
 
 def test_the_sample_ships_in_the_package_and_docs_shows_the_same_file():
     package = Path(nextstep.__file__).resolve().parent
-    assert serving.find_sample() == package / "examples" / "onboarding.json"
+    assert demo.find_sample() == package / "examples" / "onboarding.json"
     docs_copy = package.parent / "docs" / "examples" / "onboarding.json"
-    assert docs_copy.resolve() == serving.find_sample()
+    assert docs_copy.resolve() == demo.find_sample()
 
 
 def test_missing_tables_say_to_run_init_db(runner):
@@ -138,7 +139,7 @@ def test_missing_tables_say_to_run_init_db(runner):
 
 
 def test_the_sample_file_imports_cleanly_and_covers_the_format(runner, team):
-    sample = str(serving.find_sample())
+    sample = str(demo.find_sample())
     result = runner.invoke(args=["import-template", "--team", "acme", sample, "--publish"])
     tpl = Template.get()
     assert result.stdout == (f'Imported template "Employee onboarding": published as '
@@ -238,7 +239,7 @@ def test_the_console_script_lists_every_command(tmp_path):
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, env=env,
                             timeout=60, check=False)
     assert result.returncode == 0, result.stderr
-    for command in COMMANDS + serving.SERVE_COMMANDS:
+    for command in COMMANDS:
         assert command.name in result.stdout
 
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import POSTGRES_URL
-from nextstep import cli_helpers
+from nextstep.cli import helpers as cli_helpers
 from nextstep.cli import main
 from nextstep.config import SETTINGS
 from nextstep.db import describe_connection_error

@@ -71,6 +71,15 @@ def touch_last_used(key):
         key.last_used_at = now
 
 
+def list_api_keys(team):
+    """The team's keys, oldest first (revoked ones too)."""
+    return ApiKey.select().where(ApiKey.team == team).order_by(ApiKey.created_at, ApiKey.id)
+
+
+def api_key_or_none(team, key_id):
+    return ApiKey.get_or_none((ApiKey.id == key_id) & (ApiKey.team == team))
+
+
 def revoke_api_key(team, key_id):
     with transaction():
         updated = (ApiKey.update(revoked_at=utcnow())

@@ -9,6 +9,12 @@ def template_or_none(team, template_id):
     return Template.get_or_none((Template.id == template_id) & (Template.team == team))
 
 
+def list_templates(team):
+    """Every template of the team, newest first, drafts included."""
+    return (Template.select().where(Template.team == team)
+            .order_by(Template.created_at.desc(), Template.id.desc()))
+
+
 def get_template(team, template_id):
     """The team's template, or 404: another team's id looks exactly like a missing one."""
     template = template_or_none(team, template_id)

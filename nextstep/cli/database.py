@@ -1,4 +1,5 @@
-"""`nextstep backup FILE`: a consistent copy of the SQLite database, safe while it serves.
+"""The database itself: `nextstep init-db` (create or upgrade the tables) and
+`nextstep backup FILE`, a consistent copy of the SQLite database, safe while it serves.
 
 Copying the file with `cp` while a server writes can catch half a transaction (and misses
 what still sits in the -wal file); SQLite's online backup API copies a consistent state.
@@ -10,9 +11,16 @@ import tempfile
 import click
 from flask import current_app
 
-from .cli_helpers import operator_command
-from .db import is_sqlite, sqlite_path
-from .models import database
+from ..db import create_tables, is_sqlite, sqlite_path
+from ..models import database
+from .helpers import operator_command
+
+
+@operator_command("init-db")
+def init_db_command():
+    """Create the tables (safe to run again)."""
+    create_tables()
+    click.echo("Database ready.")
 
 
 @operator_command("backup")
@@ -72,3 +80,6 @@ def copy_database(target):
             os.remove(partial)
         raise
     return os.path.getsize(target)
+
+
+DATABASE_COMMANDS = [init_db_command, backup_command]

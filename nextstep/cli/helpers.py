@@ -12,10 +12,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 from peewee import DatabaseError
 
-from .db import describe_connection_error
-from .errors import APIError
-from .ids import format_timestamp
-from .models import database
+from ..db import describe_connection_error
+from ..errors import APIError
+from ..ids import format_timestamp
+from ..models import database
 
 TEAM = click.option("--team", "subdomain", required=True, help="The team's subdomain.")
 

@@ -1,26 +1,26 @@
 """Getting a server going: `nextstep serve` (waitress) and `nextstep bootstrap-demo`.
 
-Both build on cli.py's helpers; cli.register_commands adds them to app.cli. The server
-itself, and why it is not plain waitress, is wsgi_server.py.
+The server itself, and why it is not plain waitress, is nextstep/wsgi_server.py; the demo
+data is services/demo.py.
 """
 import logging
-from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import wsgi_server
-from .cli import import_failure, operator_command
-from .db import transaction
-from .models import Team
-from .services.importer import TemplateImportError, import_template, read_template_file
-from .services.keys import create_api_key
-from .services.teams import add_member, create_team
+from .. import wsgi_server
+from ..services.demo import (
+    DEMO_OWNER,
+    DEMO_SUBDOMAIN,
+    any_team_exists,
+    bootstrap_demo,
+    demo_team_exists,
+    find_sample,
+)
+from ..services.importer import TemplateImportError, read_template_file
+from .helpers import command_path, import_failure, operator_command
 
-SAMPLE_FILE = Path(__file__).resolve().parent / "examples" / "onboarding.json"
-DEMO_SUBDOMAIN = "demo"
-DEMO_OWNER = "owner@example.com"
 WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
 log = logging.getLogger("nextstep")
 
@@ -33,33 +33,11 @@ def base_url(host, port, url_prefix):
     return f"http://{host}:{port}{url_prefix}"
 
 
-def find_sample():
-    """The sample ships inside the package (docs/examples/ links to it), so an installed
-    wheel has it too; None only when the install was stripped of package data."""
-    return SAMPLE_FILE if SAMPLE_FILE.is_file() else None
-
-
-def bootstrap_demo(data, timezone):
-    """(team, owner, template, key) for a new demo team, or None when any team exists.
-
-    One transaction: a bad sample file or a concurrent bootstrap leaves nothing behind.
-    """
-    with transaction():
-        if Team.select().exists():
-            return None
-        team = create_team("Demo", DEMO_SUBDOMAIN, timezone)
-        owner = add_member(team, DEMO_OWNER, "Demo Owner", "owner")
-        template = import_template(team, data, publish=True)
-        _row, key = create_api_key(team, owner, "demo")
-    return team, owner, template, key
-
-
 def key_hint():
     """The command that makes another key, as this very script is run from here (the
     venv's bin/ is seldom on the PATH): for the demo team when it is there."""
-    from .cli_helpers import command_path
     nextstep = command_path()
-    if Team.select().where(Team.subdomain == DEMO_SUBDOMAIN).exists():
+    if demo_team_exists():
         return (f"{nextstep} create-api-key --team {DEMO_SUBDOMAIN} --by {DEMO_OWNER} "
                 f"--name NAME")
     return f"{nextstep} create-api-key --team SUBDOMAIN --by OWNER_EMAIL --name NAME"
@@ -100,7 +78,7 @@ def serve_command(host, port, threads, access_log):
               help="Template to import; default: the shipped sample.")
 def bootstrap_demo_command(host, port, path):
     """On an empty database: a demo team, owner, template and key; else a hint."""
-    if Team.select().exists():
+    if any_team_exists():
         click.echo("Teams already exist, so no demo data was created. To make another key:")
         click.echo(f"  {key_hint()}")
         return

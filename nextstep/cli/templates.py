@@ -1,12 +1,11 @@
-"""The operator's template commands: import a file, list, publish (docs/cli.md)."""
+"""Templates: import a file, list, publish (docs/cli.md)."""
 import click
 
-from .cli_helpers import TEAM, echo_table, import_failure, operator_command, when
-from .models import Template
-from .services import teams
-from .services.importer import TemplateImportError, import_template, read_template_file
-from .services.publishing import publish_template
-from .services.templates import template_or_none
+from ..services import teams
+from ..services.importer import TemplateImportError, import_template, read_template_file
+from ..services.publishing import publish_template
+from ..services.templates import list_templates, template_or_none
+from .helpers import TEAM, echo_table, import_failure, operator_command, when
 
 
 def find_template(team, template_id):
@@ -45,8 +44,7 @@ def import_template_command(subdomain, file, publish, template_id):
 def list_templates_command(subdomain):
     """List a team's templates, newest first, drafts included."""
     team = teams.find_team(subdomain)
-    templates = (Template.select().where(Template.team == team)
-                 .order_by(Template.created_at.desc(), Template.id.desc()))
+    templates = list_templates(team)
     rows = [(template.id, template.title, str(template.version) if template.version else "-",
              "yes" if template.is_published else "no", when(template.updated_at))
             for template in templates]
