@@ -2,6 +2,7 @@
 import json
 import logging
 import re
+import sqlite3
 
 import pytest
 from test_serving import BAD_KEY, HEALTH, TIMESTAMP, URL
@@ -64,13 +65,26 @@ class TestTheRequestLog:
         assert access_lines(server.output()) == []
         assert "Serving NextStep on" in server.output()
 
-    def test_errors_on_the_nextstep_logger_show_with_a_timestamp(self, serve_process):
-        # A database nobody answers for (nothing listens on port 1); a SQLite file in a
-        # missing folder would stop start-up instead.
-        server = serve_process(NEXTSTEP_DATABASE_URL="postgresql://postgres@127.0.0.1:1/none")
-        assert server.request("GET", URL, headers=BAD_KEY)[0] == 503
-        output = server.wait_for_output("cannot connect to the database")
-        assert re.search(f"^{TIMESTAMP} ERROR nextstep: cannot connect to the database$",
+    def test_warnings_on_the_nextstep_logger_show_with_a_timestamp(self, serve_process,
+                                                                  team, make_key,
+                                                                  database_url):
+        """A write that cannot get SQLite's lock (held here by another connection) is
+        answered 503 and logged on the `nextstep` logger."""
+        if not database_url.startswith("sqlite"):
+            pytest.skip("holds SQLite's write lock; the log format is the same everywhere")
+        key, _row = make_key(team)
+        server = serve_process(NEXTSTEP_SQLITE_BUSY_TIMEOUT_MS="100")
+        holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")  # the request's last_used_at stamp must wait
+            status = server.request("GET", URL, headers={"Authorization": f"Bearer {key}"})[0]
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert status == 503
+        output = server.wait_for_output("SQLite write lock timeout")
+        assert re.search(f"^{TIMESTAMP} WARNING nextstep: SQLite write lock timeout "
+                         r"\(database is locked\); rolled back, answered 503$",
                          output, re.MULTILINE), output
 
 

@@ -197,3 +197,12 @@ def test_an_empty_database_is_told_to_run_init_db(app):
     with pytest.raises(SchemaError) as refused:
         check_schema()
     assert str(refused.value) == "The database has no NextStep tables; run `nextstep init-db`."
+
+
+def test_serve_refuses_a_database_without_tables_in_one_sentence(database_url, tmp_path):
+    from servers import NextStepServe
+    server = NextStepServe({"NEXTSTEP_DATABASE_URL": database_url}, (),
+                           instance_path=tmp_path / "instance")
+    status, _stdout, stderr = server.run_to_exit(timeout=60)
+    assert (status, stderr) == (1, "Error: The database has no NextStep tables; run "
+                                   "`nextstep init-db`.\n")

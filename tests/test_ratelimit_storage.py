@@ -117,3 +117,43 @@ def test_a_valid_key_is_served_while_its_address_is_refused_for_guessing(serve_p
     status, headers, _body = server.request("GET", URL, headers=auth)
     assert status == 200
     assert headers["X-RateLimit-Limit"] == "100"
+
+
+def test_the_memory_storage_survives_threads_racing_for_its_expiry_timer():
+    """limits 5.8's MemoryStorage can start its timer twice ("threads can only be started
+    once", a 500); memory:// gives ThreadSafeMemoryStorage. Thread switches are forced
+    every microsecond so the race window is hit, as 32 server threads hit it."""
+    import sys
+    import threading
+    import time as clock
+
+    from limits import parse
+    from limits.storage import storage_from_string
+    from limits.strategies import MovingWindowRateLimiter
+
+    from nextstep.ratelimit import ThreadSafeMemoryStorage, limiter_storage_uri
+
+    storage = storage_from_string(limiter_storage_uri("memory://"))
+    assert isinstance(storage, ThreadSafeMemoryStorage)
+    limiter, item, errors = MovingWindowRateLimiter(storage), parse("1000000/minute"), []
+
+    def hit_often():
+        for n in range(2000):
+            try:
+                limiter.hit(item, "key")
+            except RuntimeError as error:
+                errors.append(error)
+            if n % 100 == 0:
+                clock.sleep(0.012)  # let the 10 ms expiry timer finish, so it is restarted
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=hit_often) for _ in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        sys.setswitchinterval(previous)
+    assert errors == []
+    assert limiter.get_window_stats(item, "key")[1] == 1000000 - 16 * 2000

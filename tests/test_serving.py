@@ -226,7 +226,9 @@ class TestBehindAProxy:
 @pytest.mark.usefixtures("serve_loggers")
 class TestListenFailures:
     @pytest.fixture
-    def second_serve(self, database_url, tmp_path):
+    def second_serve(self, app, database_url, tmp_path):
+        """`app`: the tables exist, so serve gets as far as listening (it checks the
+        schema before it binds)."""
         def make(*args, port=None):
             return NextStepServe({"NEXTSTEP_DATABASE_URL": database_url}, args, port=port,
                                  instance_path=tmp_path / "second-instance")

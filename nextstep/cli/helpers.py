@@ -45,12 +45,17 @@ def operator_command(name):
             except APIError as error:
                 raise click.ClickException(error.message) from None
             except DatabaseError as error:
-                url = current_app.config["NEXTSTEP_DATABASE_URL"]
-                raise click.ClickException(describe_connection_error(url, error) or (
-                    f"Database error: {str(error).strip()}\nCheck NEXTSTEP_DATABASE_URL, and "
-                    f"run `nextstep init-db` if the tables are missing.")) from None
+                raise database_failure(error) from None
         return click.command(name)(with_appcontext(run))
     return decorate
+
+
+def database_failure(error):
+    """The one sentence (a ClickException) for a database error of a command."""
+    url = current_app.config["NEXTSTEP_DATABASE_URL"]
+    return click.ClickException(describe_connection_error(url, error) or (
+        f"Database error: {str(error).strip()}\nCheck NEXTSTEP_DATABASE_URL, and run "
+        f"`nextstep init-db` if the tables are missing."))
 
 
 def echo_table(header, rows, empty):

@@ -8,8 +8,10 @@ import logging
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from peewee import DatabaseError
 
 from .. import wsgi_server
+from ..migrations import SchemaError, check_schema
 from ..services.demo import (
     DEMO_OWNER,
     DEMO_SUBDOMAIN,
@@ -19,7 +21,7 @@ from ..services.demo import (
     find_sample,
 )
 from ..services.importer import TemplateImportError, read_template_file
-from .helpers import command_path, import_failure, operator_command
+from .helpers import command_path, connected, database_failure, import_failure, operator_command
 
 WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
 log = logging.getLogger("nextstep")
@@ -53,6 +55,7 @@ def key_hint():
 def serve_command(host, port, threads, access_log):
     """Serve the API with waitress until Ctrl+C."""
     app = current_app._get_current_object()
+    check_database()
     wsgi_server.configure_logging(access_log)
     options = wsgi_server.server_options(app.config, host, port, threads)
     options["connection_limit"], warning = wsgi_server.fit_open_file_limit(
@@ -69,6 +72,18 @@ def serve_command(host, port, threads, access_log):
     url = base_url(host, port, app.extensions["nextstep"].url_prefix)
     click.echo(f"Serving NextStep on {url} with {threads} threads; Ctrl+C stops it.")
     server.run()
+
+
+def check_database():
+    """Before listening: the database answers and its schema is the one this code needs
+    (else one sentence: run `nextstep init-db`, create the database, ...)."""
+    try:
+        with connected():
+            check_schema()
+    except SchemaError as error:
+        raise click.ClickException(str(error)) from None
+    except DatabaseError as error:
+        raise database_failure(error) from None
 
 
 @operator_command("bootstrap-demo")
