@@ -147,32 +147,53 @@ def start_run(db, key, body):
 
 
 def set_values(db, key, run_id, task_id, body):
-    """Set shortText values (the benchmark's PATCH): the task with its run, then, in the
-    transaction, the run's revision compare-and-set and the task's UPDATE."""
+    """Set shortText values (the benchmark's PATCH) as NextStep does: read the task with its
+    run and plan outside the transaction; inside, compare-and-set the run's revision and
+    update the task; a lost race reads and plans once more, inside."""
     items = body.get("custom_elements") if isinstance(body, dict) else None
+    refusal, plan = _plan_values(db, key, run_id, task_id, items)
+    if refusal:
+        return refusal
+
+    def work():
+        if _write_values(db, run_id, task_id, plan):
+            return plan["answer"]
+        again_refusal, again = _plan_values(db, key, run_id, task_id, items)
+        if again_refusal:
+            return again_refusal
+        _write_values(db, run_id, task_id, again)
+        return again["answer"]
+    return in_transaction(db, work)
+
+
+def _plan_values(db, key, run_id, task_id, items):
+    """(an error answer, None) or (None, the plan: revision read, elements, answer, now)."""
     row = db.execute(sql.RUN_TASK_WITH_RUN, (task_id, run_id, key[9], 1)).fetchone()
     if row is None:
-        return not_found("Process run task")
+        return not_found("Process run task"), None
     task, run = row[:len(sql.TASK_FIELDS)], row[len(sql.TASK_FIELDS):]
     if run[5] == "completed" or not isinstance(items, list):
-        return {"error": {"code": "bad_request", "message": "Not supported here"}}, 400
+        return ({"error": {"code": "bad_request", "message": "Not supported here"}}, 400), None
     elements = json.loads(task[19])
     by_id = {element["id"]: element for element in elements}
     for item in items:
         element = by_id.get(item.get("element_id"))
         value = item.get("value")
         if element is None or element["type"] != "shortText" or not isinstance(value, str):
-            return {"error": {"code": "validation_error", "message": "Not valid"}}, 422
+            return ({"error": {"code": "validation_error", "message": "Not valid"}}, 422), None
         element["value"] = value
     now = now_text()
-    answer = run_task_json(task[:20] + (task[20], now), elements)
+    return None, {"revision": run[-1], "elements": elements, "now": now,
+                  "answer": run_task_json(task[:20] + (task[20], now), elements)}
 
-    def work():
-        if db.execute(sql.NEXT_REVISION, (now, 1, run_id, run[-1], "active")).rowcount != 1:
-            return {"error": {"code": "conflict", "message": "Not supported here"}}, 409
-        db.execute(sql.UPDATE_TASK_ELEMENTS, (json.dumps(elements), now, task_id))
-        return answer
-    return in_transaction(db, work)
+
+def _write_values(db, run_id, task_id, plan):
+    """The compare-and-set, then the task's UPDATE; False (nothing written) when lost."""
+    if db.execute(sql.NEXT_REVISION, (plan["now"], 1, run_id, plan["revision"],
+                                      "active")).rowcount != 1:
+        return False
+    db.execute(sql.UPDATE_TASK_ELEMENTS, (json.dumps(plan["elements"]), plan["now"], task_id))
+    return True
 
 
 def create_app(path, on_connect=None):
