@@ -16,7 +16,7 @@ from marshmallow import (
 from ..ids import format_timestamp, parse_timestamp
 from ..models.template import DISPLAY_ELEMENT_TYPES, ELEMENT_TYPES, OPTION_ELEMENT_TYPES, TASK_TYPES
 from ..services.due_dates import parse_duration
-from .common import InputSchema, StrictBoolean
+from .common import InputSchema, StrictBoolean, message_paths
 
 TOP_LEVEL = "(top level)"
 COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -165,19 +165,9 @@ class TemplateFileSchema(InputSchema):
         min=1, error="Must contain at least one task."))
 
 
-def error_paths(messages, prefix=""):
-    """Marshmallow's nested messages as sorted (path, message) pairs: ("tasks.2.type", ...)."""
-    pairs = []
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            path = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
-            pairs.extend(error_paths(value, path))
-    elif isinstance(messages, list):
-        for message in messages:
-            pairs.extend(error_paths(message, prefix))
-    else:
-        pairs.append((prefix or TOP_LEVEL, str(messages)))
-    return sorted(pairs, key=path_order)
+def error_paths(messages):
+    """Marshmallow's nested messages as (path, message) pairs in file order."""
+    return sorted(message_paths(messages, TOP_LEVEL), key=path_order)
 
 
 def path_order(pair):

@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 
 from ..client_input import MAX_DEPTH, TooDeep, check_data, loads_text, printable
 from ..db import transaction
-from ..errors import APIError
+from ..errors import APIError, not_found
 from ..ids import new_id, utcnow
 from ..models import CustomElement, Member, Section, Template, TemplateTask
 from ..schemas.importer import TOP_LEVEL, TemplateFileSchema, error_paths, path_order
@@ -76,7 +76,7 @@ def import_template(team, data, publish=False, template=None):
         kind = JSON_TYPES.get(type(data), type(data).__name__)
         raise TemplateImportError([(TOP_LEVEL, f"Must be a JSON object, not {kind}.")])
     if template is not None and template.team_id != team.id:
-        raise APIError(404, "not_found", "Process template not found")
+        raise not_found("Process template not found")
     try:
         content = TemplateFileSchema().load(data)
     except ValidationError as error:

@@ -16,7 +16,7 @@ import copy
 from dataclasses import dataclass, field
 
 from ..db import execute, is_sqlite, prepare, transaction
-from ..errors import APIError, conflict, not_found, validation_error
+from ..errors import conflict, not_found, validation_error
 from ..ids import format_timestamp, utcnow
 from ..models import Member, Run, RunTask
 from . import events
@@ -264,7 +264,7 @@ def _check_not_blocked(task, others):
     waiting = [by_id[ref] for ref in task.depends_on or []
                if ref in by_id and not (by_id[ref].completed or by_id[ref].skipped)]
     if waiting:
-        raise APIError(409, "task_blocked",
+        raise conflict("task_blocked",
                        "This task depends on tasks that are neither completed nor skipped",
                        {"depends_on": [f'Task {o.id} ("{o.title}") is not done.' for o in waiting]})
 
