@@ -13,6 +13,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from ..due_rules import origin_task
 from ..ids import format_timestamp, parse_timestamp
 from ..models.template import DISPLAY_ELEMENT_TYPES, ELEMENT_TYPES, OPTION_ELEMENT_TYPES, TASK_TYPES
 from ..services.due_dates import parse_duration
@@ -89,7 +90,7 @@ class DueDateSchema(InputSchema):
                                       "2026-04-01T09:00:00Z.", "at") from None
             return
         origin = data["from_"]
-        if origin != "run_start" and not (origin.startswith("task:") and origin[5:].strip()):
+        if origin != "run_start" and not (origin_task({"from": origin}) or "").strip():
             errors["from"] = ['Must be "run_start" or "task:<task key>".']
         try:
             normalise_offset(data["offset"])
