@@ -209,3 +209,19 @@ def test_a_memory_window_holds_at_most_its_allowance(monkeypatch):
     for _ in range(200_000):
         assert limiter.hit(big, "many")
     assert limiter.get_window_stats(big, "many")[1] == 1000000 - 200_000
+
+
+def test_the_windows_of_keys_nobody_uses_are_swept_away():
+    from limits import parse
+    from limits.strategies import MovingWindowRateLimiter
+
+    from nextstep.memory_storage import MovingWindowMemoryStorage
+
+    storage = MovingWindowMemoryStorage()
+    limiter, item = MovingWindowRateLimiter(storage), parse("2/second")
+    limiter.hit(item, "idle")
+    assert storage.events
+    deadline = time.monotonic() + 10
+    while storage.events and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert storage.events == {} and storage.window_expiry == {}
