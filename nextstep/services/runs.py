@@ -7,7 +7,7 @@ and statement is prepared before the write transaction begins.
 """
 from peewee import chunked
 
-from ..db import execute, insert_statement, prepare, transaction
+from ..db import PreparedQuery, execute, insert_statement, prepare, transaction
 from ..errors import conflict, not_found, validation_error
 from ..ids import new_id, utcnow
 from ..models import Run, RunTask
@@ -113,8 +113,13 @@ def get_run(team, run_id):
     return run
 
 
+RUN_OF_TEAM = PreparedQuery(lambda run_id, team_id: (
+    Run.select().where((Run.id == run_id) & (Run.team == team_id)).limit(1).offset(0)),
+    arity=2)
+
+
 def run_or_none(team, run_id):
-    return Run.get_or_none((Run.id == run_id) & (Run.team == team))
+    return RUN_OF_TEAM.first(run_id, team.id)
 
 
 def runs_query(team, template_id=None, status=None):
