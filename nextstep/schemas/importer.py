@@ -13,9 +13,9 @@ from marshmallow import (
     validates_schema,
 )
 
+from ..durations import parse_duration
 from ..ids import format_timestamp, parse_timestamp
 from ..models.template import DISPLAY_ELEMENT_TYPES, ELEMENT_TYPES, OPTION_ELEMENT_TYPES, TASK_TYPES
-from ..services.due_dates import parse_duration
 from .common import InputSchema, StrictBoolean
 
 TOP_LEVEL = "(top level)"
