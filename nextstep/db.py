@@ -14,7 +14,7 @@ import peewee
 from peewee import JSONField, OperationalError, SqliteDatabase
 from playhouse.db_url import connect, parse
 
-from .errors import APIError, ConfigError
+from .errors import ConfigError, unavailable
 from .models import ALL_MODELS, database
 
 POOL_STALE_SECONDS = 300
@@ -130,9 +130,8 @@ LOCK_MESSAGES = ("database is locked", "database table is locked")
 
 def database_busy():
     """503 `unavailable`: nothing was written, and the same request may simply be retried."""
-    return APIError(503, "unavailable",
-                    "The database is busy; nothing was changed, try again in a moment",
-                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return unavailable("The database is busy; nothing was changed, try again in a moment",
+                       RETRY_AFTER_SECONDS)
 
 
 def is_lock_timeout(error):

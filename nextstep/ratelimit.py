@@ -17,7 +17,7 @@ from limits import parse as parse_limit
 from limits.storage import MemoryStorage
 
 from .api.auth import bearer_token
-from .errors import APIError
+from .errors import rate_limited
 from .services.keys import digest_of
 
 KEY_PREFIX = "nextstep"
@@ -141,10 +141,8 @@ class FailedAuthentications:
             log.warning("could not count a failed authentication (rate-limit storage)",
                         exc_info=True)
             return
-        retry_after = max(1, math.ceil(reset_time - time.time()))
-        raise APIError(429, "rate_limited",
-                       "Too many failed authentications from this address; retry after "
-                       "the time in Retry-After", headers={"Retry-After": str(retry_after)})
+        raise rate_limited("Too many failed authentications from this address; retry after "
+                           "the time in Retry-After", math.ceil(reset_time - time.time()))
 
 
 def rate_limit_headers(limiter, response):

@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 from playhouse.test_utils import count_queries
 
-from nextstep.models import Template, TemplateVersion
+from nextstep.models import RunTask, Template, TemplateVersion
 from nextstep.models.snapshot import SNAPSHOT_FORMAT, UnknownSnapshotFormat, read_snapshot
 from nextstep.services.publishing import published_snapshot
 
@@ -82,6 +82,9 @@ def test_a_run_starts_from_a_format_1_snapshot(client, auth, old_template):
         "B" * 20, "approval", False)
     assert second["depends_on"] == [first["id"]]
     assert second["due_date"] is None  # counted from the first task's completion
+    assert RunTask.get_by_id(second["id"]).due_rule == {
+        "type": "relative", "from": "task:" + first["id"], "offset": "P1D",
+        "business_days": True}
 
 
 def test_format_1_and_format_2_read_the_same(old_template):

@@ -5,7 +5,7 @@ import secrets
 from datetime import timedelta
 
 from ..db import transaction
-from ..errors import APIError
+from ..errors import forbidden
 from ..ids import utcnow
 from ..models import ApiKey, Member, Team
 from .teams import check_name
@@ -30,10 +30,10 @@ def create_api_key(team, member, name):
     """
     if not member.is_active or member.role not in KEY_MAKER_ROLES:
         state = "deactivated" if not member.is_active else f"a {member.role}"
-        raise APIError(403, "forbidden", f"{member.email} is {state}; only an active owner or "
-                                         f"admin can create API keys; name one of them instead.")
+        raise forbidden(f"{member.email} is {state}; only an active owner or "
+                        f"admin can create API keys; name one of them instead.")
     if member.team_id != team.id:
-        raise APIError(403, "forbidden", "That member is not in this team")
+        raise forbidden("That member is not in this team")
     name = check_name(name, "Key name")
     plaintext = KEY_PREFIX + secrets.token_hex(16)
     with transaction():
