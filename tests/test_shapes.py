@@ -11,7 +11,7 @@ from datetime import datetime
 import orjson
 import pytest
 
-from nextstep.models import Member, Run, RunTask
+from nextstep.models import Member, Run, RunTask, TemplateTask
 from nextstep.models.template import ELEMENT_TYPES, OPTION_ELEMENT_TYPES
 from nextstep.schemas.events import (
     EVENT_SCHEMAS,
@@ -25,6 +25,8 @@ from nextstep.schemas.events import (
     step_completed_data,
 )
 from nextstep.schemas.run_task import RunTaskSchema, run_task_shape
+from nextstep.schemas.template import TemplateTaskSchema, template_task_shape
+from nextstep.services.templates import attach_elements
 
 WHEN = datetime(2026, 3, 27, 2, 8, 5, 224000)
 LATER = datetime(2026, 4, 1, 9, 0)
@@ -173,3 +175,30 @@ def test_step_completed_is_its_schema(row, member, user_id):
     source = {"id": "evt_3", "event": STEP_COMPLETED, "timestamp": LATER, "test": False,
               "data": {"task": task, "completed_by": person_source(member, user_id)}}
     assert json(by_hand) == json(EVENT_SCHEMAS[STEP_COMPLETED]().dump(source))
+
+
+def test_template_task_shape_is_the_template_task_schema(team, make_member, make_template):
+    """Tasks with and without section, assignee, description, rules and dependencies, and
+    elements of every type, read as the tasks page reads them."""
+    member = make_member(team)
+    elements = [{"type": kind, "label": f"The {kind}", "required": kind in VALUES
+                 and kind != "checkbox",
+                 "options": ["ok", "n/a"] if kind in OPTION_ELEMENT_TYPES else None}
+                for kind in ELEMENT_TYPES]
+    template = make_template(team, sections=["One", "Two"], tasks=[
+        {"elements": elements, "section": 1, "assignee": member, "webhook_enabled": True,
+         "due_date": {"type": "fixed", "at": "2026-05-01T09:00:00.000Z"}},
+        {"type": "approval", "is_essential": False, "depends_on": [0],
+         "due_date": {"type": "relative", "from": "task:0", "offset": "P2D",
+                      "business_days": True}},
+        {"elements": [{"type": "checkbox", "required": True}]},
+        {}])
+    TemplateTask.update(description="Why").where(
+        TemplateTask.id == template.task_rows[2].id).execute()
+    tasks = attach_elements(list(TemplateTask.select().where(TemplateTask.template == template)
+                                 .order_by(TemplateTask.position)))
+    assert [len(task.element_rows) for task in tasks] == [len(ELEMENT_TYPES), 0, 1, 0]
+    for task in tasks:
+        assert json(template_task_shape(task)) == json(TemplateTaskSchema().dump(task))
+    assert json([template_task_shape(t) for t in tasks]) == json(
+        TemplateTaskSchema(many=True).dump(tasks))
