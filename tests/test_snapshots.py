@@ -183,3 +183,20 @@ def test_a_template_without_its_version_row_is_not_published(client, auth, team)
     response = client.post(RUNS, headers=auth, json={"template_id": template.id})
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "template_not_published"
+
+
+def test_a_run_from_an_unknown_format_fails_whole(client, auth, team, caplog):
+    """A snapshot from a newer NextStep: a 500 envelope naming the request, the reason in
+    the log, and no run, task or event written."""
+    from nextstep.models import Event, Run
+    template = Template.create(team=team, title="From the future", is_published=True,
+                               visibility="team", version=1)
+    TemplateVersion.create(template=template, version=1,
+                           snapshot={"snapshot_format": 3, "template": {}, "tasks": []})
+    response = client.post(RUNS, headers=auth, json={"template_id": template.id})
+    assert response.status_code == 500
+    error = response.get_json()["error"]
+    assert error["code"] == "internal_error"
+    assert response.headers["X-Request-Id"] in error["message"]
+    assert "Template snapshot format 3" in caplog.text
+    assert (Run.select().count(), RunTask.select().count(), Event.select().count()) == (0, 0, 0)

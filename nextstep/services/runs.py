@@ -1,9 +1,10 @@
 """Starting runs from a template's latest published snapshot, and reading them back.
 
 Starting is written for throughput: a handful of queries whatever the size of the
-template (template, snapshot, one member lookup when needed, then run, tasks in one bulk
-insert, event), and the answer is built from the rows in memory, never re-read. Every row
-and statement is prepared before the write transaction begins.
+template (template, the snapshot on a version's first start only, one member lookup when
+needed, then run, tasks in one bulk insert, event), and the answer is built from the rows
+in memory, never re-read. Every row and statement is prepared before the write
+transaction begins.
 """
 from peewee import chunked
 
