@@ -202,3 +202,20 @@ def test_template_task_shape_is_the_template_task_schema(team, make_member, make
         assert json(template_task_shape(task)) == json(TemplateTaskSchema().dump(task))
     assert json([template_task_shape(t) for t in tasks]) == json(
         TemplateTaskSchema(many=True).dump(tasks))
+
+
+@pytest.mark.parametrize("sections", [
+    [],
+    [{"id": "S" * 20, "title": "First days", "description": None, "order": 0, "color": None},
+     {"id": "T" * 20, "title": "Then", "description": "Why", "order": 1, "color": "#3366CC"}],
+    [{"id": "S" * 20, "title": "Stored without some keys"}],
+])
+def test_run_sections_are_the_run_section_schema(sections):
+    from nextstep.schemas.run import RunSchema, RunSectionSchema
+    dumped = RunSchema().dump(run())
+    assert dumped["sections"] == []
+    started = run()
+    started.sections = sections
+    assert json(RunSchema().dump(started)["sections"]) == json(
+        RunSectionSchema(many=True).dump(sections))
+    assert RunSchema._declared_fields["sections"].schema is RunSectionSchema
