@@ -107,16 +107,33 @@ def in_transaction(db, work):
     return result
 
 
+SNAPSHOTS = {}  # (template id, version) -> decoded snapshot: a version never changes
+SNAPSHOTS_KEPT = 32
+
+
+def snapshot_of(db, template_id, version):
+    """The stored snapshot (format 2) of a published version, read once, as NextStep's
+    services/publishing.py does."""
+    snapshot = SNAPSHOTS.get((template_id, version))
+    if snapshot is None:
+        snapshot = json.loads(db.execute(sql.SNAPSHOT, (template_id, version, 1)).fetchone()[0])
+        if len(SNAPSHOTS) >= SNAPSHOTS_KEPT:
+            SNAPSHOTS.clear()
+        SNAPSHOTS[template_id, version] = snapshot
+    return snapshot
+
+
 def start_run(db, key, body):
     """Template and snapshot, then the run, its tasks and its event in one transaction."""
     team_id, zone = key[9], ZoneInfo(key[12])
     template = db.execute(sql.TEMPLATE, (body.get("template_id"), team_id, 1, 0)).fetchone()
     if template is None or not template[8]:
         return None
-    snapshot = json.loads(db.execute(sql.LATEST_SNAPSHOT, (template[0], 1)).fetchone()[3])
+    snapshot = snapshot_of(db, template[0], template[9])
     now = now_text()
     start = datetime.fromisoformat(now)
-    sections = snapshot["template"]["sections"]
+    sections = [{"id": s["id"], "title": s["title"], "description": s["description"],
+                 "order": s["position"], "color": s["color"]} for s in snapshot["sections"]]
     run = (new_id(), team_id, template[0], snapshot["template"]["version"],
            body.get("name") or body.get("title") or snapshot["template"]["title"], "active",
            "api", key[12], None, False, sections, now, now, None, 0)
@@ -124,10 +141,12 @@ def start_run(db, key, body):
     values = []
     for task in snapshot["tasks"]:
         due, rule = resolve_due(task["due_date"], start, zone, ids)
-        elements = [dict(element, value=None) for element in task["custom_elements"]]
+        elements = [{"id": e["id"], "type": e["type"], "label": e["label"],
+                     "required": e["required"], "display_only": e["type"] in DISPLAY_ONLY,
+                     "options": e["options"], "value": None} for e in task["custom_elements"]]
         values += [ids[task["id"]], run[0], task["id"], task["title"], task["description"],
-                   task["order"], task["section_id"], task["type"], task["is_essential"],
-                   task["webhook_enabled"], task["assignee"], due, rule and json.dumps(rule),
+                   task["position"], task["section_id"], task["type"], task["is_essential"],
+                   task["webhook_enabled"], task["assignee_id"], due, rule and json.dumps(rule),
                    json.dumps([ids[i] for i in task["depends_on"]]), False, None, None,
                    False, None, json.dumps(elements), now, now]
     event_id = "evt_" + new_id()

@@ -27,9 +27,8 @@ TEMPLATE_FIELDS = ("id", "team_id", "title", "description", "cover_image", "icon
                    "updated_at")
 TEMPLATE = (f'SELECT {columns("t1", TEMPLATE_FIELDS)} FROM "template" AS "t1" '
             'WHERE (("t1"."id" = ?) AND ("t1"."team_id" = ?)) LIMIT ? OFFSET ?')
-LATEST_SNAPSHOT = ('SELECT "t1"."id", "t1"."template_id", "t1"."version", "t1"."snapshot", '
-                   '"t1"."created_at" FROM "template_version" AS "t1" '
-                   'WHERE ("t1"."template_id" = ?) ORDER BY "t1"."version" DESC LIMIT ?')
+SNAPSHOT = ('SELECT "t1"."snapshot" FROM "template_version" AS "t1" '
+            'WHERE (("t1"."template_id" = ?) AND ("t1"."version" = ?)) LIMIT ?')
 
 RUN_FIELDS = ("id", "team_id", "template_id", "template_version", "title", "status",
               "started_by", "timezone", "due_date", "is_shared", "sections", "created_at",

@@ -3,12 +3,15 @@
 Template files name a task by its key, stored templates and runs by their ids; the
 prefix is spelled and parsed only here.
 """
+from collections.abc import Mapping
+
 TASK_ORIGIN = "task:"
 
 
 def origin_task(rule):
-    """The task key or id a rule counts from, or None (fixed, run start, no rule)."""
-    source = rule.get("from") if isinstance(rule, dict) else None
+    """The task key or id a rule counts from, or None (fixed, run start, no rule). A rule
+    is any mapping: a published snapshot's are read-only (models/snapshot.py)."""
+    source = rule.get("from") if isinstance(rule, Mapping) else None
     if isinstance(source, str) and source.startswith(TASK_ORIGIN):
         return source[len(TASK_ORIGIN):]
     return None

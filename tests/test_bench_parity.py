@@ -62,9 +62,9 @@ def test_the_traced_sql_is_what_each_endpoint_needs(compared):
     sent = {slug: [parity.summary(s) for s in compared[slug][1]["nextstep"][2]]
             for slug in SLUGS}
     assert sent == {
-        "post": ["SELECT api_key", "SELECT template", "SELECT template_version",
-                 "BEGIN IMMEDIATE", "INSERT run", f"INSERT run_task x{TASK_COUNT}",
-                 "INSERT event", "COMMIT"],
+        # the snapshot is read by the warm-up start only: a published version is cached
+        "post": ["SELECT api_key", "SELECT template", "BEGIN IMMEDIATE", "INSERT run",
+                 f"INSERT run_task x{TASK_COUNT}", "INSERT event", "COMMIT"],
         "run": ["SELECT api_key", "SELECT run"],
         "runs": ["SELECT api_key", "SELECT run"],
         "run-tasks": ["SELECT api_key", "SELECT run_task"],

@@ -9,7 +9,7 @@ from nextstep.models.template import ELEMENT_TYPES
 from nextstep.schemas.importer import DURATION_HELP
 from nextstep.services import importer
 from nextstep.services.importer import import_template
-from nextstep.services.publishing import latest_snapshot
+from nextstep.services.publishing import published_snapshot
 
 NOTHING_WRITTEN = ("Nothing was written. Fix the file (see docs/import-format.md) and run the "
                    "command again.")
@@ -215,11 +215,11 @@ def test_template_replaces_the_draft_in_place_and_keeps_published_snapshots(runn
     titles = [t.title for t in TemplateTask.select().order_by(TemplateTask.position)]
     assert titles == ["New", "Newer"]
     assert TemplateTask.get_or_none(TemplateTask.id == old_task.id) is None
-    assert [t["title"] for t in latest_snapshot(tpl)["tasks"]] == ["Old"]
+    assert [t.title for t in published_snapshot(tpl).tasks] == ["Old"]
     published = runner.invoke(args=["publish-template", "--team", "acme", tpl_id])
     assert published.stdout == (f'Published template "Renamed" as version 2; new runs start '
                                 f"from it.\n{tpl_id}\n")
-    assert [t["title"] for t in latest_snapshot(tpl)["tasks"]] == ["New", "Newer"]
+    assert [t.title for t in published_snapshot(Template.get()).tasks] == ["New", "Newer"]
 
 
 def test_template_with_a_bad_file_leaves_the_old_content(runner, tmp_path, team):

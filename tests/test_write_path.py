@@ -48,7 +48,7 @@ def test_a_patch_whose_answer_cannot_be_made_changes_nothing(client, auth, one_t
                                                              monkeypatch):
     run, task = one_task_run
     before = snapshot(run, task)
-    monkeypatch.setattr(VIEWS.task_schema, "dump", explode)
+    monkeypatch.setattr(VIEWS, "run_task_shape", explode)
     response = patch(client, auth, run["id"], task["id"], {"completed": True})
     assert response.status_code == 500
     assert response.get_json()["error"]["code"] == INTERNAL

@@ -3,7 +3,8 @@ from flask import g, request, url_for
 
 from ..errors import bad_request
 from ..models import RUN_STATUSES, Run, RunTask
-from ..schemas.run import RunSchema, RunStartSchema, RunTaskPatchSchema, RunTaskSchema
+from ..schemas.run import RunSchema, RunStartSchema, RunTaskPatchSchema
+from ..schemas.run_task import run_task_shape
 from ..services.run_tasks import update_task
 from ..services.runs import (
     get_run,
@@ -24,8 +25,6 @@ start_schema = RunStartSchema()
 patch_schema = RunTaskPatchSchema()
 run_schema = RunSchema()
 run_list_schema = RunSchema(many=True)
-task_schema = RunTaskSchema()
-task_list_schema = RunTaskSchema(many=True)
 
 
 @runs.get("/process-runs")
@@ -75,12 +74,12 @@ def list_run_tasks(run_id):
     rows, pagination = page(query.dicts(), limit)  # rows as dicts: a third cheaper than models
     if not rows:
         get_run(team, run_id)
-    return listing(task_list_schema.dump(rows), pagination)
+    return listing([run_task_shape(row) for row in rows], pagination)
 
 
 @runs.get("/process-runs/<run_id>/tasks/<task_id>")
 def show_run_task(run_id, task_id):
-    return single(task_schema.dump(get_run_task(g.nextstep_team, run_id, task_id)))
+    return single(run_task_shape(get_run_task(g.nextstep_team, run_id, task_id)))
 
 
 @runs.patch("/process-runs/<run_id>/tasks/<task_id>")
@@ -88,4 +87,4 @@ def patch_run_task(run_id, task_id):
     """As for POST, the answer is produced before anything is committed."""
     changes = patch_schema.load(json_body())
     return update_task(g.nextstep_team, run_id, task_id, changes,
-                       lambda task: single(task_schema.dump(task)))
+                       lambda task: single(run_task_shape(task)))

@@ -3,7 +3,7 @@ from flask import g, request
 
 from ..errors import bad_request
 from ..models import Template, TemplateTask
-from ..schemas.template import TemplateSchema, TemplateTaskSchema
+from ..schemas.template import TemplateSchema, template_task_shape
 from ..services.templates import (
     attach_elements,
     attach_sections,
@@ -18,7 +18,6 @@ from .routing import ApiBlueprint
 templates = ApiBlueprint("templates", __name__)
 template_schema = TemplateSchema()
 template_list_schema = TemplateSchema(many=True)
-task_list_schema = TemplateTaskSchema(many=True)
 
 BOOLEANS = {"true": True, "false": False}
 
@@ -51,4 +50,4 @@ def list_template_tasks(template_id):
     after = cursor_row(cursor, lambda id_: template_task_or_none(template, id_))
     query = TemplateTask.select().where(TemplateTask.template == template)
     rows, pagination = page(by_position(query, TemplateTask, after, limit), limit)
-    return listing(task_list_schema.dump(attach_elements(rows)), pagination)
+    return listing([template_task_shape(t) for t in attach_elements(rows)], pagination)

@@ -15,6 +15,9 @@ from .team import Team
 from .template import Template
 
 RUN_STATUSES = ("active", "completed")
+# The keys of an element dict in RunTask.custom_elements: the template element's, plus the
+# value the run holds for it.
+ELEMENT_KEYS = ("id", "type", "label", "required", "display_only", "options", "value")
 
 
 class Run(BaseModel):

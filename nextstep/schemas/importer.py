@@ -14,9 +14,9 @@ from marshmallow import (
 )
 
 from ..due_rules import origin_task
+from ..durations import parse_duration
 from ..ids import format_timestamp, parse_timestamp
 from ..models.template import DISPLAY_ELEMENT_TYPES, ELEMENT_TYPES, OPTION_ELEMENT_TYPES, TASK_TYPES
-from ..services.due_dates import parse_duration
 from .common import InputSchema, StrictBoolean, message_paths
 
 TOP_LEVEL = "(top level)"

@@ -1,4 +1,5 @@
-"""Runs and run tasks: the input shapes of POST and PATCH, and the output shapes.
+"""Runs and run tasks: the input shapes of POST and PATCH, and the run's output shape
+(the run task's is in schemas/run_task.py).
 
 Input schemas check shapes only (types, unknown fields, aliases); rules that need rows
 (members, elements, states) live in the services.
@@ -11,12 +12,10 @@ from marshmallow import (
     validates_schema,
 )
 
-from ..ids import format_timestamp, parse_timestamp
-from ..services.elements import ordered
+from ..ids import parse_timestamp
 from .common import InputSchema, OutputSchema, StrictBoolean, Timestamp
 
 SECTION_KEYS = ("id", "title", "description", "order", "color")
-APPROVAL_KEYS = ("status", "comment", "by", "at")
 
 
 class TimestampInput(fields.Field):
@@ -98,6 +97,28 @@ class RunTaskPatchSchema(InputSchema):
     approval = fields.Nested(ApprovalSchema)
 
 
+class RunSectionSchema(OutputSchema):
+    """A section as the run keeps it: copied from the published version it started from."""
+
+    id = fields.String(allow_none=True, dump_default=None)
+    title = fields.String(allow_none=True, dump_default=None)
+    description = fields.String(allow_none=True, dump_default=None)
+    order = fields.Integer(allow_none=True, dump_default=None)
+    color = fields.String(allow_none=True, dump_default=None)
+
+
+class RunSections(fields.Field):
+    """The run's sections in the shape RunSectionSchema describes (`schema`, for the
+    OpenAPI document), copied key by key: a list page of 100 runs holds some 2,500 section
+    fields, too many for marshmallow's ~1.5 µs each. tests/test_shapes.py proves both
+    give the same output."""
+
+    schema = RunSectionSchema
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return [{key: section.get(key) for key in SECTION_KEYS} for section in value]
+
+
 class RunSchema(OutputSchema):
     id = fields.String()
     template_id = fields.String()
@@ -109,45 +130,7 @@ class RunSchema(OutputSchema):
     timezone = fields.String()
     due_date = Timestamp()
     is_shared = fields.Boolean()
-    sections = fields.Method("dump_sections")
+    sections = RunSections()
     created_at = Timestamp()
     updated_at = Timestamp()
     completed_at = Timestamp()
-
-    def dump_sections(self, run):
-        return [{key: section.get(key) for key in SECTION_KEYS} for section in run.sections]
-
-
-class RunTaskSchema:
-    """The run task shape, written out by hand with marshmallow's `dump` interface.
-
-    A page of 100 tasks is 2,000 fields; at marshmallow's ~1.5 µs a field that was the
-    largest single cost of GET .../tasks in the benchmark, for a shape with no logic.
-    """
-
-    def __init__(self, many=False):
-        self.many = many
-
-    def dump(self, obj):
-        return [self.dump_one(task) for task in obj] if self.many else self.dump_one(obj)
-
-    @staticmethod
-    def dump_one(task):
-        """`task` is a RunTask or its row as a dict (`.dicts()`, as list pages read it)."""
-        data = task if isinstance(task, dict) else task.__data__
-        approval = data.get("approval")
-        return {
-            "id": data["id"], "instance_id": data["run"],
-            "template_task_id": data["template_task_id"], "title": data["title"],
-            "completed": bool(data["completed"]),
-            "completed_at": format_timestamp(data.get("completed_at")),
-            "completed_by": data.get("completed_by"), "skipped": bool(data["skipped"]),
-            "order": data["position"], "section_id": data.get("section_id"),
-            "assignee": data.get("assignee"), "is_essential": bool(data["is_essential"]),
-            "type": data["type"], "due_date": format_timestamp(data.get("due_date")),
-            "webhook_enabled": bool(data["webhook_enabled"]),
-            "depends_on": data.get("depends_on") or [],
-            "approval": {key: approval.get(key) for key in APPROVAL_KEYS} if approval else None,
-            "custom_elements": [ordered(e) for e in data.get("custom_elements") or []],
-            "created_at": format_timestamp(data["created_at"]),
-            "updated_at": format_timestamp(data["updated_at"])}

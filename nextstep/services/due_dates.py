@@ -8,24 +8,14 @@ a result that still lands on a weekend moves on to Monday at the same local time
 no holiday calendar.
 """
 import calendar
-import re
 from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..due_rules import counting_from, origin_task
+from ..durations import parse_duration
 from ..ids import parse_timestamp
 
-DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
-                      r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 SATURDAY = 5
-
-
-def parse_duration(text):
-    """(years, months, weeks, days, hours, minutes, seconds) of an ISO 8601 duration."""
-    match = DURATION.match(text) if isinstance(text, str) else None
-    if match is None or text in ("P", "PT") or text.endswith("T"):
-        raise ValueError(f"not an ISO 8601 duration: {text!r}")
-    return tuple(int(part or 0) for part in match.groups())
 
 
 def _add_months(moment, months):

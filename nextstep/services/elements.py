@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 
 from ..client_input import text_fault
 from ..ids import format_timestamp, parse_timestamp
+from ..models.run import ELEMENT_KEYS
 from ..models.template import DISPLAY_ELEMENT_TYPES
 from .members import member_named
 
-ELEMENT_KEYS = ("id", "type", "label", "required", "display_only", "options", "value")
 SHORT_TEXT_MAX = 500
 LONG_TEXT_MAX = 20_000
 NUMBER_MAX = 10 ** 15  # well inside a double's exact integers and orjson's 64 bits
@@ -32,11 +32,6 @@ def run_element(snapshot_element):
                                    or element["type"] in DISPLAY_ELEMENT_TYPES)
     element["value"] = None
     return element
-
-
-def ordered(element):
-    """The element dict in the API's key order (jsonb does not keep key order)."""
-    return {key: element.get(key) for key in ELEMENT_KEYS}
 
 
 class Unmatched(Exception):

@@ -1,5 +1,7 @@
 """Events of contract §8, written as rows in the transaction of the change they report.
 
+The payloads' shapes are schemas/events.py's; here they get an id and a row.
+
 Nothing is sent from here: a delivery worker reads `Event.payload`, the full envelope,
 later. Writing the row with the change means an event exists exactly when the change
 committed. The INSERT is prepared before the transaction (`prepare`) and only run in it
@@ -7,23 +9,22 @@ committed. The INSERT is prepared before the transaction (`prepare`) and only ru
 """
 from ..db import execute
 from ..db import prepare as prepare_query
-from ..ids import format_timestamp, new_id
+from ..ids import new_id
 from ..models import Event, Member
-from .elements import ordered
+from ..schemas.events import (
+    RUN_COMPLETED,
+    RUN_CREATED,
+    STEP_COMPLETED,
+    envelope_shape,
+    person_shape,
+    run_completed_data,
+    run_created_data,
+    step_completed_data,
+)
 
-RUN_CREATED = "process_run.created"
-RUN_COMPLETED = "process_run.completed"
-STEP_COMPLETED = "process_step.completed"
-
-
-def person(member, user_id=None):
-    """{user_id, email, is_guest} for a member; "api" (no member) has nulls.
-
-    `user_id` alone (a member since deleted) keeps the id with a null email.
-    """
-    if member is not None:
-        return {"user_id": member.id, "email": member.email, "is_guest": False}
-    return {"user_id": user_id, "email": None, "is_guest": False}
+__all__ = ["RUN_COMPLETED", "RUN_CREATED", "STEP_COMPLETED", "person", "prepare", "record",
+           "run_completed", "run_created", "starter_of", "step_completed"]
+person = person_shape
 
 
 def starter_of(run):
@@ -34,31 +35,19 @@ def starter_of(run):
     return person(member, run.started_by)
 
 
-def envelope(event, data, now):
-    return {"id": "evt_" + new_id(), "event": event, "timestamp": format_timestamp(now),
-            "test": False, "data": data}
-
-
 def run_created(run, started_by, task_count, now):
-    return envelope(RUN_CREATED, {
-        "instance_id": run.id, "template_id": run.template_id, "title": run.title,
-        "started_by": started_by, "started_at": format_timestamp(run.created_at),
-        "due_date": format_timestamp(run.due_date), "is_shared": run.is_shared,
-        "task_count": task_count}, now)
+    return envelope_shape("evt_" + new_id(), RUN_CREATED, now,
+                          run_created_data(run, started_by, task_count))
 
 
 def run_completed(run, started_by, now):
-    return envelope(RUN_COMPLETED, {
-        "instance_id": run.id, "template_id": run.template_id, "title": run.title,
-        "started_by": started_by, "started_at": format_timestamp(run.created_at),
-        "completed_at": format_timestamp(run.completed_at)}, now)
+    return envelope_shape("evt_" + new_id(), RUN_COMPLETED, now,
+                          run_completed_data(run, started_by))
 
 
 def step_completed(task, completed_by, now):
-    return envelope(STEP_COMPLETED, {
-        "task_id": task.id, "instance_id": task.run_id, "title": task.title,
-        "completed_at": format_timestamp(task.completed_at), "completed_by": completed_by,
-        "custom_elements": [ordered(element) for element in task.custom_elements]}, now)
+    return envelope_shape("evt_" + new_id(), STEP_COMPLETED, now,
+                          step_completed_data(task, completed_by))
 
 
 def prepare(team_id, envelopes, now):

@@ -1,9 +1,10 @@
 """Starting runs from a template's latest published snapshot, and reading them back.
 
 Starting is written for throughput: a handful of queries whatever the size of the
-template (template, snapshot, one member lookup when needed, then run, tasks in one bulk
-insert, event), and the answer is built from the rows in memory, never re-read. Every row
-and statement is prepared before the write transaction begins.
+template (template, the snapshot on a version's first start only, one member lookup when
+needed, then run, tasks in one bulk insert, event), and the answer is built from the rows
+in memory, never re-read. Every row and statement is prepared before the write
+transaction begins.
 """
 from peewee import chunked
 
@@ -15,7 +16,7 @@ from . import events
 from .due_dates import initial_due
 from .elements import NO_ELEMENT, Unmatched, pair_items, pair_refs, run_element, set_values
 from .members import actor_of, lookup_members
-from .publishing import latest_snapshot
+from .publishing import published_snapshot
 from .templates import get_template
 
 INSERT_BATCH = 500  # rows per INSERT: well under SQLite's and PostgreSQL's bound-parameter caps
@@ -28,12 +29,12 @@ def start_run(team, data, render=None):
     """Start a run from `data` (loaded by RunStartSchema); returns `render(run)` (the Run
     itself by default), produced before the transaction commits."""
     template = get_template(team, data["template_id"])
-    snapshot = latest_snapshot(template) if template.is_published else None
+    snapshot = published_snapshot(template)
     if snapshot is None:
         raise conflict("template_not_published",
                        "The process template is not published; publish it to start runs")
-    elements = {task["id"]: {e["id"]: run_element(e) for e in task["custom_elements"]}
-                for task in snapshot["tasks"]}
+    elements = {task.id: {e["id"]: run_element(e) for e in task.elements}
+                for task in snapshot.tasks}
     prefills, errors = pair_items(data.get("custom_elements"), _in_snapshot(elements))
     actor_email = data.get("actor_email")
     members = lookup_members(team, pair_refs(prefills) + [actor_email])
@@ -66,15 +67,15 @@ def _write_run(team, template, snapshot, elements, data, actor, render):
     be produced leaves nothing written."""
     now = utcnow()
     run = Run(id=new_id(), team=team, template=template,
-              template_version=snapshot["template"]["version"],
-              title=data.get("title") or snapshot["template"]["title"], status="active",
+              template_version=snapshot.version,
+              title=data.get("title") or snapshot.title, status="active",
               started_by=actor.id if actor else "api", timezone=team.timezone,
               due_date=data.get("due_date"), is_shared=False,
-              sections=snapshot["template"]["sections"], created_at=now, updated_at=now,
+              sections=_run_sections(snapshot), created_at=now, updated_at=now,
               completed_at=None, revision=0)
-    tasks = snapshot["tasks"]
-    task_ids = {task["id"]: new_id() for task in tasks}
-    rows = [_task_row(run, task, task_ids, list(elements[task["id"]].values()), now)
+    tasks = snapshot.tasks
+    task_ids = {task.id: new_id() for task in tasks}
+    rows = [_task_row(run, task, task_ids, list(elements[task.id].values()), now)
             for task in tasks]
     answer = render(run)
     statements = [prepare(Run.insert(run.__data__))]
@@ -92,15 +93,23 @@ def _itself(value):
     return value
 
 
+def _run_sections(snapshot):
+    """The sections as a run stores them (Run.sections): {id, title, description, order,
+    color} each, by position."""
+    return [{"id": s.id, "title": s.title, "description": s.description,
+             "order": s.position, "color": s.color} for s in snapshot.sections]
+
+
 def _task_row(run, task, task_ids, elements, now):
-    due_date, due_rule = initial_due(task.get("due_date"), now, run.timezone, task_ids)
-    return {"id": task_ids[task["id"]], "run": run.id, "template_task_id": task["id"],
-            "title": task["title"], "description": task.get("description"),
-            "position": task["order"], "section_id": task.get("section_id"),
-            "type": task["type"], "is_essential": task["is_essential"],
-            "webhook_enabled": task["webhook_enabled"], "assignee": task.get("assignee"),
+    """The run task row of snapshot task `task` (a SnapshotTask)."""
+    due_date, due_rule = initial_due(task.due_date, now, run.timezone, task_ids)
+    return {"id": task_ids[task.id], "run": run.id, "template_task_id": task.id,
+            "title": task.title, "description": task.description,
+            "position": task.position, "section_id": task.section_id,
+            "type": task.type, "is_essential": task.is_essential,
+            "webhook_enabled": task.webhook_enabled, "assignee": task.assignee_id,
             "due_date": due_date, "due_rule": due_rule,
-            "depends_on": [task_ids[t] for t in task.get("depends_on") or [] if t in task_ids],
+            "depends_on": [task_ids[t] for t in task.depends_on if t in task_ids],
             "completed": False, "completed_at": None, "completed_by": None, "skipped": False,
             "approval": None, "custom_elements": elements,
             "created_at": now, "updated_at": now}
