@@ -219,3 +219,26 @@ def test_run_sections_are_the_run_section_schema(sections):
     assert json(RunSchema().dump(started)["sections"]) == json(
         RunSectionSchema(many=True).dump(sections))
     assert RunSchema._declared_fields["sections"].schema is RunSectionSchema
+
+
+@pytest.mark.parametrize("sections", [
+    [],
+    [{"id": "S" * 20, "title": "First days", "description": None, "order": 0, "color": None},
+     {"id": "T" * 20, "title": "Stored without some keys"}],
+])
+@pytest.mark.parametrize("due_date,completed_at,status,shared", [
+    (None, None, "active", False), (LATER, LATER, "completed", True)])
+def test_run_shape_is_the_run_schema(sections, due_date, completed_at, status, shared):
+    from nextstep.schemas.run import RunSchema, run_shape
+    started = run(due_date=due_date, completed_at=completed_at)
+    started.sections, started.status, started.is_shared = sections, status, shared
+    assert json(run_shape(started)) == json(RunSchema().dump(started))
+
+
+def test_run_shape_of_runs_the_api_started(client, auth, team, make_template):
+    from nextstep.schemas.run import RunSchema, run_shape
+    template = make_template(team, tasks=[{}, {}])
+    body = {"template_id": template.id, "due_date": "2026-05-01T10:00:00Z"}
+    assert client.post("/api/v1/process-runs", json=body, headers=auth).status_code == 201
+    for stored in Run.select():
+        assert json(run_shape(stored)) == json(RunSchema().dump(stored))

@@ -3,7 +3,7 @@ from flask import g, request, url_for
 
 from ..errors import bad_request
 from ..models import RUN_STATUSES, Run, RunTask
-from ..schemas.run import RunSchema, RunStartSchema, RunTaskPatchSchema
+from ..schemas.run import RunStartSchema, RunTaskPatchSchema, run_shape
 from ..schemas.run_task import run_task_shape
 from ..services.run_tasks import update_task
 from ..services.runs import (
@@ -23,8 +23,6 @@ from .routing import ApiBlueprint
 runs = ApiBlueprint("runs", __name__)
 start_schema = RunStartSchema()
 patch_schema = RunTaskPatchSchema()
-run_schema = RunSchema()
-run_list_schema = RunSchema(many=True)
 
 
 @runs.get("/process-runs")
@@ -38,21 +36,21 @@ def list_runs():
     query = runs_query(g.nextstep_team, request.args.get("template_id") or None, status)
     after = cursor_row(cursor, lambda id_: run_or_none(g.nextstep_team, id_))
     rows, pagination = page(newest_first(query, Run, after, limit), limit)
-    return listing(run_list_schema.dump(rows), pagination)
+    return listing([run_shape(run) for run in rows], pagination)
 
 
 @runs.post("/process-runs")
 def create_run():
     """The answer is produced by the service before it commits: no answer, no run."""
     def answer(run):
-        return single(run_schema.dump(run), 201,
+        return single(run_shape(run), 201,
                       {"Location": url_for(".show_run", run_id=run.id)})
     return start_run(g.nextstep_team, start_schema.load(json_body()), answer)
 
 
 @runs.get("/process-runs/<run_id>")
 def show_run(run_id):
-    return single(run_schema.dump(get_run(g.nextstep_team, run_id)))
+    return single(run_shape(get_run(g.nextstep_team, run_id)))
 
 
 @runs.get("/process-runs/<run_id>/tasks")
