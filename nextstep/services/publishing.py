@@ -5,17 +5,17 @@ edits to a template change no run and no new run until the template is published
 """
 from ..db import transaction
 from ..ids import utcnow
-from ..models import Template, TemplateTask, TemplateVersion
+from ..models import CustomElement, Section, Template, TemplateTask, TemplateVersion
 from ..schemas.template import TemplateSchema, TemplateTaskSchema
-from .templates import attach_elements, attach_sections
+from .templates import attach_children
 
 
 def build_snapshot(template):
     """{"template": {...as the API shows it}, "tasks": [{...}, ...]} by position."""
     tasks = list(TemplateTask.select().where(TemplateTask.template == template)
                  .order_by(TemplateTask.position, TemplateTask.id))
-    attach_sections([template])
-    attach_elements(tasks)
+    attach_children([template], Section.template, "section_rows")
+    attach_children(tasks, CustomElement.task, "element_rows")
     return {"template": TemplateSchema().dump(template),
             "tasks": TemplateTaskSchema(many=True).dump(tasks)}
 
