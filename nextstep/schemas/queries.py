@@ -15,8 +15,8 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
 
-class Limit(fields.Field):
-    """ASCII digits only, 1..MAX_LIMIT. str.isdigit() alone lets "²" through (int() then
+class Limit(fields.Integer):
+    """ASCII digits only, 1..MAX_LIMIT (an Integer, so OpenAPI tools see one). str.isdigit() alone lets "²" through (int() then
     fails) and reads "١٠" as 10; int() of a 5,000-digit string raises."""
 
     summary = f"must be a whole number from 1 to {MAX_LIMIT}"
@@ -49,7 +49,7 @@ class Choice(fields.String):
             filter(None, [", ".join(self.choices[:-1]), self.choices[-1]]))
 
 
-class QueryBoolean(fields.Field):
+class QueryBoolean(fields.Boolean):
     """Exactly `true` or `false`: marshmallow's Boolean would also take "yes", "1", "TRUE"."""
 
     summary = "must be true or false"
@@ -69,8 +69,10 @@ class ListArgs(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    limit = Limit(load_default=DEFAULT_LIMIT)
-    cursor = OptionalId(load_default=None)
+    limit = Limit(load_default=DEFAULT_LIMIT, metadata={
+        "minimum": 1, "maximum": MAX_LIMIT, "description": "Items per page."})
+    cursor = OptionalId(load_default=None, metadata={
+        "description": "The `next_cursor` of the previous page."})
 
     def handle_error(self, error, data, *, many, **kwargs):
         """The first bad argument, in declaration order, as the API's 400."""
@@ -82,7 +84,8 @@ class ListArgs(Schema):
 class TemplateListArgs(ListArgs):
     """GET /process-templates."""
 
-    is_published = QueryBoolean(load_default=None)
+    is_published = QueryBoolean(load_default=None, metadata={
+        "description": "Only published (`true`) or unpublished (`false`) templates."})
 
 
 class TemplateTaskListArgs(ListArgs):
@@ -92,8 +95,10 @@ class TemplateTaskListArgs(ListArgs):
 class RunListArgs(ListArgs):
     """GET /process-runs."""
 
-    template_id = OptionalId(load_default=None)
-    status = Choice(RUN_STATUSES, load_default=None)
+    template_id = OptionalId(load_default=None, metadata={
+        "description": "Only runs of this template."})
+    status = Choice(RUN_STATUSES, load_default=None, metadata={
+        "description": "Only runs in this status."})
 
 
 class RunTaskListArgs(ListArgs):
