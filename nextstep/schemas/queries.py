@@ -16,8 +16,9 @@ MAX_LIMIT = 100
 
 
 class Limit(fields.Integer):
-    """ASCII digits only, 1..MAX_LIMIT (an Integer, so OpenAPI tools see one). str.isdigit() alone lets "²" through (int() then
-    fails) and reads "١٠" as 10; int() of a 5,000-digit string raises."""
+    """ASCII digits only, 1..MAX_LIMIT (an Integer, so OpenAPI tools see one).
+    str.isdigit() alone lets "²" through (int() then fails) and reads "١٠" as 10; int()
+    of a 5,000-digit string raises."""
 
     summary = f"must be a whole number from 1 to {MAX_LIMIT}"
     default_error_messages = {"invalid": f"Must be a whole number from 1 to {MAX_LIMIT}."}

@@ -12,7 +12,8 @@ from ..errors import bad_request
 
 
 class Keyset(NamedTuple):
-    """The columns a list is ordered by, the last one unique, and the direction."""
+    """The columns a list is ordered by and the direction. The last column is unique in
+    the list: a cursor is its value in the row the page starts after."""
 
     columns: tuple
     descending: bool
@@ -34,7 +35,7 @@ def foreign_cursor():
 
 def page_of(scope, order, cursor, limit, where=()):
     """Up to `limit` rows of `scope` narrowed by the `where` filters, in `order`, after
-    the row the `cursor` id names; rows as `scope` yields them (models, or dicts).
+    the row the `cursor` names; rows as `scope` yields them (models, or dicts).
 
     `scope` is the list before its filters (the team's runs, this run's tasks): a cursor
     must name one of its rows, else 400, but need not match the filters, so a cursor
@@ -44,7 +45,7 @@ def page_of(scope, order, cursor, limit, where=()):
     columns = [getattr(scope.model, name) for name in order.columns]
     query = scope.where(*where) if where else scope
     if cursor is not None:
-        after = (scope.where(scope.model.id == cursor).select(*columns).tuples().first())
+        after = scope.where(columns[-1] == cursor).select(*columns).tuples().first()
         if after is None:
             raise foreign_cursor()
         keyset = Tuple(*columns)
@@ -54,6 +55,8 @@ def page_of(scope, order, cursor, limit, where=()):
     rows = list(query.order_by(*ordering).limit(limit + 1))
     has_more = len(rows) > limit
     rows = rows[:limit]
-    last = rows[-1] if rows else None
-    next_cursor = None if last is None else last["id"] if isinstance(last, dict) else last.id
+    next_cursor = None
+    if rows:
+        last, key = rows[-1], order.columns[-1]
+        next_cursor = last[key] if isinstance(last, dict) else getattr(last, key)
     return Page(rows, {"next_cursor": next_cursor, "has_more": has_more})
