@@ -29,5 +29,32 @@ def validation_error(message, details=None):
     return APIError(422, "validation_error", message, details)
 
 
-def conflict(code, message):
-    return APIError(409, code, message)
+def conflict(code, message, details=None):
+    return APIError(409, code, message, details)
+
+
+def unauthorized(message):
+    return APIError(401, "unauthorized", message)
+
+
+def forbidden(message, details=None):
+    return APIError(403, "forbidden", message, details)
+
+
+def unsupported_media_type(message):
+    return APIError(415, "unsupported_media_type", message)
+
+
+def rate_limited(message, retry_after):
+    """429 with the whole seconds until a request is accepted again (at least 1)."""
+    return APIError(429, "rate_limited", message,
+                    headers={"Retry-After": str(max(1, retry_after))})
+
+
+def unavailable(message, retry_after=None):
+    """503: nothing was done; the same request may be retried (after `retry_after` s)."""
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return APIError(503, "unavailable", message, headers=headers)
+
+
+DATABASE_DOWN = "The database is not answering"

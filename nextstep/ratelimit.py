@@ -8,16 +8,15 @@ reached, Flask-Limiter's own in-memory fallback counts per process until it retu
 """
 import logging
 import math
-import threading
 import time
 
 from flask import current_app, request
 from flask_limiter import ExemptionScope, Limiter
 from limits import parse as parse_limit
-from limits.storage import MemoryStorage
 
+from . import memory_storage  # noqa: F401 - registers the nextstep+memory scheme
 from .api.auth import bearer_token
-from .errors import APIError
+from .errors import rate_limited
 from .services.keys import digest_of
 
 KEY_PREFIX = "nextstep"
@@ -51,31 +50,8 @@ def api_key_limit_key():
     return "key:" + digest_of(token)
 
 
-class ThreadSafeMemoryStorage(MemoryStorage):
-    """limits' memory storage, with its expiry timer (re)started under a lock.
-
-    In limits 5.8 two threads hitting the storage at once can both replace and start the
-    timer, and the second start raises "threads can only be started once": a 500 under
-    load (seen at 32 threads). Fixed upstream (alisaifee/limits#352) after 5.8, the
-    latest release; drop this class once a release has the fix. `memory://` in
-    NEXTSTEP_RATELIMIT_STORAGE_URI means this storage.
-    """
-
-    STORAGE_SCHEME = ["nextstep+memory"]
-
-    def __init__(self, *args, **kwargs):
-        self._timer_lock = threading.Lock()
-        super().__init__(*args, **kwargs)
-
-    def _MemoryStorage__schedule_expiry(self):  # the base class's private hook
-        with self._timer_lock:
-            if not self.timer.is_alive():
-                self.timer = threading.Timer(0.01, self._MemoryStorage__expire_events)
-                self.timer.start()
-
-
 def limiter_storage_uri(uri):
-    """The URI Flask-Limiter is given: memory:// is the thread-safe memory storage."""
+    """The URI Flask-Limiter is given: memory:// is memory_storage's storage."""
     return "nextstep+" + uri if uri.split("://", 1)[0] == "memory" else uri
 
 
@@ -141,10 +117,8 @@ class FailedAuthentications:
             log.warning("could not count a failed authentication (rate-limit storage)",
                         exc_info=True)
             return
-        retry_after = max(1, math.ceil(reset_time - time.time()))
-        raise APIError(429, "rate_limited",
-                       "Too many failed authentications from this address; retry after "
-                       "the time in Retry-After", headers={"Retry-After": str(retry_after)})
+        raise rate_limited("Too many failed authentications from this address; retry after "
+                           "the time in Retry-After", math.ceil(reset_time - time.time()))
 
 
 def rate_limit_headers(limiter, response):

@@ -11,14 +11,12 @@ import re
 import select
 import socket
 import time
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from nextstep import wsgi_server
 from nextstep.cli import main
-from nextstep.config import SETTINGS
 from servers import NextStepServe, loggers_restored
 
 URL = "/api/v1/process-templates"
@@ -136,13 +134,6 @@ def test_the_connection_settings_are_checked_at_start_up(tmp_path, setting, valu
     env = {"NEXTSTEP_INSTANCE_PATH": str(tmp_path), setting: value}
     result = CliRunner().invoke(main, ["serve"], env=env)
     assert (result.exit_code, result.stderr) == (1, f"Error: {message}\n")
-
-
-@pytest.mark.parametrize("document", ["README.md", "docs/configuration.md",
-                                      "instance/config.example.py"])
-def test_every_setting_is_documented(document):
-    text = (Path(__file__).resolve().parent.parent / document).read_text()
-    assert [key for key in SETTINGS if key not in text] == []
 
 
 class TestOpenFileLimit:

@@ -5,7 +5,7 @@ from flask import current_app, request
 from peewee import PeeweeException
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..errors import APIError
+from ..errors import DATABASE_DOWN, unavailable
 from ..models import database
 from .access_log import register_access_log
 from .auth import authenticate
@@ -44,7 +44,7 @@ def open_connection():
         database.connect(reuse_if_open=True)
     except PeeweeException:
         log.exception("cannot connect to the database")
-        raise APIError(503, "unavailable", "The database is not answering") from None
+        raise unavailable(DATABASE_DOWN) from None
 
 
 def close_connection(_exc):

@@ -1,7 +1,7 @@
 """Who is asking: bearer key -> key, member and team; subdomain; subscription."""
 from flask import current_app, g, request
 
-from ..errors import APIError
+from ..errors import forbidden, not_found, unauthorized
 from ..models import Team
 from ..services.keys import find_active_key, touch_last_used
 
@@ -31,7 +31,7 @@ def request_subdomain(base_domain):
 def refuse():
     """401, counted against the caller's address: past its allowance, 429 instead."""
     current_app.extensions["nextstep"].failed_authentications.count_one()
-    return APIError(401, "unauthorized", UNAUTHORIZED)
+    return unauthorized(UNAUTHORIZED)
 
 
 def authenticate():
@@ -45,11 +45,10 @@ def authenticate():
         if subdomain and subdomain != key.team.subdomain:
             # Only a foreign address costs a query: is it another team's, or nobody's?
             if not Team.select().where(Team.subdomain == subdomain).exists():
-                raise APIError(404, "not_found", "No team at this address")
+                raise not_found("No team at this address")
             raise refuse()
     if not key.team.subscription_is_active:
-        raise APIError(403, "forbidden",
-                       "The team's subscription is inactive; renew it to use the API")
+        raise forbidden("The team's subscription is inactive; renew it to use the API")
     touch_last_used(key)
     g.nextstep_key = key
     g.nextstep_member = key.created_by

@@ -9,7 +9,7 @@ from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..client_input import MAX_DEPTH, NotJSON, TooDeep, loads_body
-from ..errors import APIError, bad_request, validation_error
+from ..errors import bad_request, unsupported_media_type, validation_error
 
 MAX_REPORTED = 20  # refused strings named in one answer; a body may hold thousands
 
@@ -17,8 +17,8 @@ MAX_REPORTED = 20  # refused strings named in one answer; a body may hold thousa
 def json_body():
     """The body as a dict, or 413 / 415 / 400 / 422 in the envelope."""
     if request.mimetype != "application/json":
-        raise APIError(415, "unsupported_media_type",
-                       "The request body must be JSON sent as Content-Type: application/json")
+        raise unsupported_media_type(
+            "The request body must be JSON sent as Content-Type: application/json")
     # Werkzeug stops a chunked body at max_content_length without a word, and a cut body
     # could still parse; reading one byte past our limit tells "too large" from "complete".
     data = request.get_data(cache=True)

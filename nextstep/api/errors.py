@@ -6,6 +6,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import APIError
+from ..schemas.common import message_paths
 from .request_id import request_id
 from .responses import json_response
 
@@ -60,20 +61,11 @@ def handle_unexpected(error):
                           f"Internal server error (request id {current})")
 
 
-def flatten_messages(messages, prefix=""):
+def flatten_messages(messages):
     """Marshmallow's nested messages as {"custom_elements.0.value": ["..."]}."""
     flat = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
-            if key == "_schema" and prefix:
-                path = prefix
-            if isinstance(value, dict):
-                flat.update(flatten_messages(value, path))
-            else:
-                flat.setdefault(path, []).extend(value if isinstance(value, list) else [value])
-    else:
-        flat[prefix or "_schema"] = messages if isinstance(messages, list) else [messages]
+    for path, message in message_paths(messages):
+        flat.setdefault(path, []).append(message)
     return flat
 
 

@@ -3,7 +3,7 @@ storage answer. A storage that does not answer is `degraded`, not down: requests
 still served, counted per process (ratelimit.py)."""
 from flask import current_app
 
-from ..errors import APIError
+from ..errors import DATABASE_DOWN, unavailable
 from ..models import database
 from .responses import single
 from .routing import ApiBlueprint
@@ -16,7 +16,7 @@ def check_health():
     try:
         database.execute_sql("SELECT 1")
     except Exception:  # any driver error means the same thing to a monitor
-        raise APIError(503, "unavailable", "The database is not answering") from None
+        raise unavailable(DATABASE_DOWN) from None
     storage = rate_limit_storage_answers()
     return single({"status": "ok" if storage else "degraded", "database": "ok",
                    "rate_limit_storage": "ok" if storage else "unavailable"})

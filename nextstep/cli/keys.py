@@ -13,7 +13,7 @@ from .helpers import TEAM, echo_table, operator_command, when
 def create_api_key_command(subdomain, email, name):
     """Create an API key; prints the full key once, alone on the last line."""
     team = teams.find_team(subdomain)
-    member = teams.find_member(team, email)
+    member = teams.member_by_email(team, email)
     row, plaintext = create_api_key(team, member, name)
     click.echo(f'Created API key {row.id} "{row.name}" for team {subdomain}. '
                f"It is shown only this once: store it now.")

@@ -38,7 +38,7 @@ def add_member_command(subdomain, email, name, role):
 def deactivate_member_command(subdomain, email):
     """Deactivate a member; the API keys they created stop working at once."""
     team = teams.find_team(subdomain)
-    member, changed = teams.deactivate_member(teams.find_member(team, email))
+    member, changed = teams.deactivate_member(teams.member_by_email(team, email))
     if changed:
         click.echo(f"Deactivated {member.email}; API keys they created no longer work.")
     else:
@@ -51,7 +51,7 @@ def deactivate_member_command(subdomain, email):
 def reactivate_member_command(subdomain, email):
     """Reactivate a member; the API keys they created and did not revoke work again."""
     team = teams.find_team(subdomain)
-    member, changed = teams.reactivate_member(teams.find_member(team, email))
+    member, changed = teams.reactivate_member(teams.member_by_email(team, email))
     if changed:
         click.echo(f"Reactivated {member.email}; API keys they created work again unless "
                    f"revoked.")
@@ -66,7 +66,7 @@ def reactivate_member_command(subdomain, email):
 def set_role_command(subdomain, email, role):
     """Change a member's role; the last active owner cannot be demoted."""
     team = teams.find_team(subdomain)
-    member, changed = teams.set_role(teams.find_member(team, email), role)
+    member, changed = teams.set_role(teams.member_by_email(team, email), role)
     if changed:
         click.echo(f"{member.email} is now {role} of team {subdomain}.")
     else:

@@ -27,7 +27,7 @@ class Run(BaseModel):
     """
 
     id = IdField()
-    team = ForeignKeyField(Team, backref="runs", on_delete="CASCADE")
+    team = ForeignKeyField(Team, backref="runs", on_delete="CASCADE", index=False)
     template = ForeignKeyField(Template, backref="runs", on_delete="CASCADE")
     template_version = IntegerField()
     title = CharField(max_length=255)
@@ -56,7 +56,7 @@ class RunTask(BaseModel):
     `due_rule` keeps a rule relative to another task until that task completes."""
 
     id = IdField()
-    run = ForeignKeyField(Run, backref="tasks", on_delete="CASCADE")
+    run = ForeignKeyField(Run, backref="tasks", on_delete="CASCADE", index=False)
     template_task_id = CharField(max_length=20)
     title = CharField(max_length=255)
     description = TextField(null=True)
@@ -89,7 +89,7 @@ class Event(BaseModel):
     """An event to deliver to webhooks, written in the transaction of the change it reports."""
 
     id = CharField(max_length=32, primary_key=True)
-    team = ForeignKeyField(Team, backref="events", on_delete="CASCADE")
+    team = ForeignKeyField(Team, backref="events", on_delete="CASCADE", index=False)
     event = CharField(max_length=64)
     payload = JSONField()
     created_at = TimestampField(default=utcnow)

@@ -26,7 +26,7 @@ class Member(BaseModel):
     """A person in a team; `id` is the user id the API shows."""
 
     id = IdField()
-    team = ForeignKeyField(Team, backref="members", on_delete="CASCADE")
+    team = ForeignKeyField(Team, backref="members", on_delete="CASCADE", index=False)
     email = CharField()
     name = CharField()
     role = CharField(default="member")

@@ -22,7 +22,7 @@ OPTION_ELEMENT_TYPES = ("dropdown", "multiSelect")
 
 class Template(BaseModel):
     id = IdField()
-    team = ForeignKeyField(Team, backref="templates", on_delete="CASCADE")
+    team = ForeignKeyField(Team, backref="templates", on_delete="CASCADE", index=False)
     title = CharField(max_length=255)
     description = TextField(null=True)
     cover_image = TextField(null=True)
@@ -43,7 +43,7 @@ class Template(BaseModel):
 
 class Section(BaseModel):
     id = IdField()
-    template = ForeignKeyField(Template, backref="sections", on_delete="CASCADE")
+    template = ForeignKeyField(Template, backref="sections", on_delete="CASCADE", index=False)
     title = CharField(max_length=255)
     description = TextField(null=True)
     position = IntegerField()
@@ -57,7 +57,7 @@ class TemplateTask(BaseModel):
     """`due_date` holds the rule dict of the contract; `depends_on` a list of task ids."""
 
     id = IdField()
-    template = ForeignKeyField(Template, backref="tasks", on_delete="CASCADE")
+    template = ForeignKeyField(Template, backref="tasks", on_delete="CASCADE", index=False)
     section = ForeignKeyField(Section, null=True, backref="tasks", on_delete="SET NULL")
     title = CharField(max_length=255)
     description = TextField(null=True)
@@ -77,7 +77,8 @@ class TemplateTask(BaseModel):
 
 class CustomElement(BaseModel):
     id = IdField()
-    task = ForeignKeyField(TemplateTask, backref="custom_elements", on_delete="CASCADE")
+    task = ForeignKeyField(TemplateTask, backref="custom_elements", on_delete="CASCADE",
+                           index=False)
     type = CharField()
     label = CharField(max_length=255)
     required = BooleanField(default=False)
@@ -91,7 +92,7 @@ class CustomElement(BaseModel):
 class TemplateVersion(BaseModel):
     """A published snapshot: runs start from the latest one, never from the draft."""
 
-    template = ForeignKeyField(Template, backref="versions", on_delete="CASCADE")
+    template = ForeignKeyField(Template, backref="versions", on_delete="CASCADE", index=False)
     version = IntegerField()
     snapshot = JSONField()
     created_at = TimestampField(default=utcnow)

@@ -32,3 +32,20 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid")
         return value
+
+
+def message_paths(messages, top_level="_schema", prefix=""):
+    """Marshmallow's nested messages as (dotted path, message) pairs, in its order:
+    {"tasks": {2: {"type": [...]}}} gives ("tasks.2.type", ...). A schema-level message
+    (`_schema`) belongs to the path of its schema, `top_level` at the root."""
+    pairs = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            path = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
+            pairs.extend(message_paths(value, top_level, path))
+    elif isinstance(messages, list):
+        for message in messages:
+            pairs.extend(message_paths(message, top_level, prefix))
+    else:
+        pairs.append((prefix or top_level, str(messages)))
+    return pairs

@@ -13,10 +13,11 @@ from marshmallow import (
     validates_schema,
 )
 
+from ..due_rules import origin_task
 from ..ids import format_timestamp, parse_timestamp
 from ..models.template import DISPLAY_ELEMENT_TYPES, ELEMENT_TYPES, OPTION_ELEMENT_TYPES, TASK_TYPES
 from ..services.due_dates import parse_duration
-from .common import InputSchema, StrictBoolean
+from .common import InputSchema, StrictBoolean, message_paths
 
 TOP_LEVEL = "(top level)"
 COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -89,7 +90,7 @@ class DueDateSchema(InputSchema):
                                       "2026-04-01T09:00:00Z.", "at") from None
             return
         origin = data["from_"]
-        if origin != "run_start" and not (origin.startswith("task:") and origin[5:].strip()):
+        if origin != "run_start" and not (origin_task({"from": origin}) or "").strip():
             errors["from"] = ['Must be "run_start" or "task:<task key>".']
         try:
             normalise_offset(data["offset"])
@@ -165,19 +166,9 @@ class TemplateFileSchema(InputSchema):
         min=1, error="Must contain at least one task."))
 
 
-def error_paths(messages, prefix=""):
-    """Marshmallow's nested messages as sorted (path, message) pairs: ("tasks.2.type", ...)."""
-    pairs = []
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            path = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
-            pairs.extend(error_paths(value, path))
-    elif isinstance(messages, list):
-        for message in messages:
-            pairs.extend(error_paths(message, prefix))
-    else:
-        pairs.append((prefix or TOP_LEVEL, str(messages)))
-    return sorted(pairs, key=path_order)
+def error_paths(messages):
+    """Marshmallow's nested messages as (path, message) pairs in file order."""
+    return sorted(message_paths(messages, TOP_LEVEL), key=path_order)
 
 
 def path_order(pair):

@@ -12,6 +12,7 @@ import re
 from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..due_rules import counting_from, origin_task
 from ..ids import parse_timestamp
 
 DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
@@ -95,16 +96,16 @@ def initial_due(rule, start, timezone_name, task_ids):
     """
     if not rule:
         return None, None
-    source = rule.get("from")
-    if rule.get("type") != "fixed" and isinstance(source, str) and source.startswith("task:"):
-        run_task_id = task_ids.get(source[len("task:"):])
+    origin = origin_task(rule)
+    if rule.get("type") != "fixed" and origin is not None:
+        run_task_id = task_ids.get(origin)
         if run_task_id is None:
             return None, None
-        return None, dict(rule, **{"from": "task:" + run_task_id})
+        return None, counting_from(rule, run_task_id)
     return resolve_rule(rule, start, timezone_name), None
 
 
 def waits_on(rule, task_id):
     """Whether a stored `due_rule` counts from the completion of run task `task_id`."""
-    return bool(rule) and rule.get("from") == "task:" + task_id
+    return bool(rule) and origin_task(rule) == task_id
 

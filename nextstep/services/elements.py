@@ -8,12 +8,10 @@ import re
 from datetime import date
 from urllib.parse import urlsplit
 
-from peewee import fn
-
 from ..client_input import text_fault
 from ..ids import format_timestamp, parse_timestamp
-from ..models import Member
 from ..models.template import DISPLAY_ELEMENT_TYPES
+from .members import member_named
 
 ELEMENT_KEYS = ("id", "type", "label", "required", "display_only", "options", "value")
 SHORT_TEXT_MAX = 500
@@ -25,7 +23,6 @@ TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 NO_ELEMENT = "No element with this id on this task."
 SET_TWICE = "This element is already set by an earlier item."
 NOT_MEMBER = "Must be the user id or email of an active member of the team."
-NO_ACTOR = "No active member of this team has this email."
 
 
 def run_element(snapshot_element):
@@ -42,29 +39,62 @@ def ordered(element):
     return {key: element.get(key) for key in ELEMENT_KEYS}
 
 
-def lookup_members(team, refs):
-    """Active members of `team` named in `refs` (user ids or emails), in one query.
+class Unmatched(Exception):
+    """An item that names no element: which of its fields, and the message."""
 
-    Returns a dict keyed by user id and by lowercased email; resolve with `find_member`.
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def pair_items(items, find):
+    """Pair each item `{..., "value"}` with the element `find(item)` names.
+
+    `find` returns (a key for the element, the element dict) or raises Unmatched. Returns
+    ([(index, element, value)], errors keyed `custom_elements.<index>.<field>`); a second
+    item for one element is an error, never a silent overwrite.
     """
-    refs = {ref for ref in refs if isinstance(ref, str) and ref}
-    if not refs:
-        return {}
-    query = Member.select().where(
-        (Member.team == team) & (Member.is_active == True)  # noqa: E712 - SQL, not Python
-        & (Member.id.in_(refs) | fn.LOWER(Member.email).in_({r.lower() for r in refs})))
-    members = {}
-    for member in query:
-        members[member.id] = member
-        members[member.email.lower()] = member
-    return members
+    pairs, errors, seen = [], {}, set()
+    for index, item in enumerate(items or []):
+        try:
+            key, element = find(item)
+        except Unmatched as miss:
+            errors[f"custom_elements.{index}.{miss.field}"] = [miss.message]
+            continue
+        if key in seen:
+            errors[f"custom_elements.{index}.element_id"] = [SET_TWICE]
+            continue
+        seen.add(key)
+        pairs.append((index, element, item["value"]))
+    return pairs, errors
 
 
-def find_member(members, ref):
-    """The member a user id or (case-insensitive) email names, or None."""
-    if not isinstance(ref, str):
-        return None
-    return members.get(ref.lower() if "@" in ref else ref)
+def by_element_id(elements_by_id):
+    """A `find` for pair_items over one task's elements."""
+    def find(item):
+        element = elements_by_id.get(item["element_id"])
+        if element is None:
+            raise Unmatched("element_id", NO_ELEMENT)
+        return item["element_id"], element
+    return find
+
+
+def pair_refs(pairs):
+    """The member references the paired values need looked up (members.lookup_members)."""
+    return [ref for _index, element, value in pairs for ref in member_refs(element, value)]
+
+
+def set_values(pairs, members):
+    """Store each paired value, cleaned, on its element dict (the caller's own copies);
+    returns errors keyed `custom_elements.<index>.value`."""
+    errors = {}
+    for index, element, value in pairs:
+        try:
+            element["value"] = clean_value(element, value, members)
+        except ValueError as error:
+            errors[f"custom_elements.{index}.value"] = [str(error)]
+    return errors
 
 
 def member_refs(element, value):
@@ -153,7 +183,7 @@ def _multi_select(value, element, members):
 
 
 def _member(value, element, members):
-    member = find_member(members, value)
+    member = member_named(members, value)
     if member is None:
         raise ValueError(NOT_MEMBER)
     return member.id
@@ -169,7 +199,7 @@ def clean_value(element, value, members):
     """The value to store for `element`, or ValueError with a message for the client.
 
     `null` clears any value element; a display-only element takes nothing, not even null.
-    `members` comes from `lookup_members` over every `member_refs` of the request.
+    `members` comes from members.lookup_members over every `member_refs` of the request.
     """
     check = CHECKS.get(element.get("type"))
     if element.get("display_only") or check is None:

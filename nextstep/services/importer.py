@@ -9,7 +9,8 @@ from marshmallow import ValidationError
 
 from ..client_input import MAX_DEPTH, TooDeep, check_data, loads_text, printable
 from ..db import transaction
-from ..errors import APIError
+from ..due_rules import counting_from, origin_task
+from ..errors import APIError, not_found
 from ..ids import new_id, utcnow
 from ..models import CustomElement, Member, Section, Template, TemplateTask
 from ..schemas.importer import TOP_LEVEL, TemplateFileSchema, error_paths, path_order
@@ -76,7 +77,7 @@ def import_template(team, data, publish=False, template=None):
         kind = JSON_TYPES.get(type(data), type(data).__name__)
         raise TemplateImportError([(TOP_LEVEL, f"Must be a JSON object, not {kind}.")])
     if template is not None and template.team_id != team.id:
-        raise APIError(404, "not_found", "Process template not found")
+        raise not_found("Process template not found")
     try:
         content = TemplateFileSchema().load(data)
     except ValidationError as error:
@@ -122,8 +123,8 @@ def check_references(team, content):
             elif key in task["depends_on"][:j]:
                 errors.append((f"{path}.depends_on.{j}", f'Task key "{key}" appears twice.'))
         rule = task["due_date"]
-        if rule and rule.get("from", "").startswith("task:"):
-            key = rule["from"][5:]
+        key = origin_task(rule)
+        if key is not None:
             if key not in task_index:
                 errors.append((f"{path}.due_date.from", f'Unknown task key "{key}".'))
             elif task_index[key] == i:
@@ -213,8 +214,8 @@ def write_template(team, content, members, template):
     task_ids = {task["key"]: ids[i] for i, task in enumerate(tasks) if task.get("key")}
     for position, spec in enumerate(tasks):
         rule = spec["due_date"]
-        if rule and rule.get("from", "").startswith("task:"):
-            rule = dict(rule, **{"from": "task:" + task_ids[rule["from"][5:]]})
+        if origin_task(rule) is not None:
+            rule = counting_from(rule, task_ids[origin_task(rule)])
         assignee = (members[spec["assignee"].strip().lower()]
                     if spec["assignee"] is not None else None)
         TemplateTask.create(

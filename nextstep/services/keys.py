@@ -4,8 +4,8 @@ import re
 import secrets
 from datetime import timedelta
 
-from ..db import transaction
-from ..errors import APIError
+from ..db import PreparedQuery, transaction
+from ..errors import forbidden
 from ..ids import utcnow
 from ..models import ApiKey, Member, Team
 from .teams import check_name
@@ -30,10 +30,10 @@ def create_api_key(team, member, name):
     """
     if not member.is_active or member.role not in KEY_MAKER_ROLES:
         state = "deactivated" if not member.is_active else f"a {member.role}"
-        raise APIError(403, "forbidden", f"{member.email} is {state}; only an active owner or "
-                                         f"admin can create API keys; name one of them instead.")
+        raise forbidden(f"{member.email} is {state}; only an active owner or "
+                        f"admin can create API keys; name one of them instead.")
     if member.team_id != team.id:
-        raise APIError(403, "forbidden", "That member is not in this team")
+        raise forbidden("That member is not in this team")
     name = check_name(name, "Key name")
     plaintext = KEY_PREFIX + secrets.token_hex(16)
     with transaction():
@@ -43,20 +43,22 @@ def create_api_key(team, member, name):
     return row, plaintext
 
 
+# Only the columns a request needs: every request runs this query.
+ACTIVE_KEY = PreparedQuery(lambda digest: (
+    ApiKey.select(ApiKey.id, ApiKey.team, ApiKey.created_by, ApiKey.revoked_at,
+                  ApiKey.last_used_at, Member.id, Member.email, Member.is_active,
+                  Member.role, Team.id, Team.name, Team.subdomain, Team.timezone,
+                  Team.subscription_status, ApiKey.prefix)  # prefix: the request log
+    .join(Member, on=(ApiKey.created_by == Member.id))
+    .switch(ApiKey).join(Team, on=(ApiKey.team == Team.id))
+    .where(ApiKey.digest == digest).limit(1)), arity=1)
+
+
 def find_active_key(plaintext):
     """(key, member, team) for a well-formed, unrevoked key of an active member, else None."""
     if not KEY_PATTERN.match(plaintext or ""):
         return None
-    # Only the columns a request needs: every request runs this query, and Peewee's cost
-    # to build it grows with the column list.
-    row = (ApiKey.select(ApiKey.id, ApiKey.team, ApiKey.created_by, ApiKey.revoked_at,
-                         ApiKey.last_used_at, Member.id, Member.email, Member.is_active,
-                         Member.role, Team.id, Team.name, Team.subdomain, Team.timezone,
-                         Team.subscription_status, ApiKey.prefix)  # prefix: request log
-           .join(Member, on=(ApiKey.created_by == Member.id))
-           .switch(ApiKey).join(Team, on=(ApiKey.team == Team.id))
-           .where(ApiKey.digest == digest_of(plaintext))
-           .first())
+    row = ACTIVE_KEY.first(digest_of(plaintext))
     if row is None or row.revoked_at is not None or not row.created_by.is_active:
         return None
     return row

@@ -16,22 +16,20 @@ import copy
 from dataclasses import dataclass, field
 
 from ..db import execute, is_sqlite, prepare, transaction
-from ..errors import APIError, conflict, not_found, validation_error
+from ..errors import conflict, not_found, validation_error
 from ..ids import format_timestamp, utcnow
 from ..models import Member, Run, RunTask
 from . import events
 from .due_dates import resolve_rule, waits_on
 from .elements import (
-    NO_ACTOR,
-    NO_ELEMENT,
     NOT_MEMBER,
-    SET_TWICE,
-    clean_value,
-    find_member,
-    lookup_members,
-    member_refs,
+    by_element_id,
     missing_required,
+    pair_items,
+    pair_refs,
+    set_values,
 )
+from .members import actor_of, lookup_members, member_named
 from .runs import RUN_NOT_FOUND, TASK_NOT_FOUND, run_or_none
 
 STATE_FIELDS = ("completed", "skipped", "approval")
@@ -116,10 +114,8 @@ def read(team, run_id, task_id, changes, lock=False):
     if run.status == "completed":
         raise conflict("run_completed", "The process run is completed; its tasks cannot change")
     by_id = {element["id"]: element for element in task.custom_elements}
-    refs = [changes.get("actor_email"), changes.get("assignee")]
-    for item in changes.get("custom_elements") or []:
-        if item["element_id"] in by_id:
-            refs += member_refs(by_id[item["element_id"]], item["value"])
+    pairs, _errors = pair_items(changes.get("custom_elements"), by_element_id(by_id))
+    refs = [changes.get("actor_email"), changes.get("assignee"), *pair_refs(pairs)]
     others = _other_tasks(task) if any(name in changes for name in STATE_FIELDS) else []
     return Reading(run, task, others, lookup_members(team, refs))
 
@@ -130,7 +126,7 @@ def plan(reading, changes, now):
     task, others, members = reading.task, reading.others, reading.members
     if not changes:
         return Change(task, {})
-    actor, actor_errors = actor_of(members, changes)
+    actor, actor_errors = actor_of(members, changes.get("actor_email"))
     assignee, assignee_errors = _assignee(members, changes, task)
     elements, element_errors = element_values(task, changes.get("custom_elements") or [],
                                               members)
@@ -169,34 +165,11 @@ def plan(reading, changes, now):
         step_completed=completing and task.webhook_enabled)
 
 
-def actor_of(members, changes):
-    """(the member `actor_email` names or None for "api", errors)."""
-    email = changes.get("actor_email")
-    if email is None:
-        return None, {}
-    actor = find_member(members, email)
-    return actor, ({} if actor else {"actor_email": [NO_ACTOR]})
-
-
 def element_values(task, items, members):
-    """(the task's elements with each item's value set, as a new list; per-item errors).
-    What a value may be is services/elements.py's rule (`clean_value`)."""
+    """(the task's elements with each item's value set, as a new list; per-item errors)."""
     elements = copy.deepcopy(task.custom_elements)
-    by_id = {element["id"]: element for element in elements}
-    seen, errors = set(), {}
-    for index, item in enumerate(items):
-        element = by_id.get(item["element_id"])
-        if element is None:
-            errors[f"custom_elements.{index}.element_id"] = [NO_ELEMENT]
-            continue
-        if item["element_id"] in seen:
-            errors[f"custom_elements.{index}.element_id"] = [SET_TWICE]
-            continue
-        seen.add(item["element_id"])
-        try:
-            element["value"] = clean_value(element, item["value"], members)
-        except ValueError as error:
-            errors[f"custom_elements.{index}.value"] = [str(error)]
+    pairs, errors = pair_items(items, by_element_id({e["id"]: e for e in elements}))
+    errors.update(set_values(pairs, members))
     return elements, errors
 
 
@@ -246,7 +219,7 @@ def _assignee(members, changes, task):
     """(the assignee's user id after the PATCH, None unassigned; errors)."""
     if "assignee" not in changes:
         return task.assignee, {}
-    member = find_member(members, changes["assignee"])
+    member = member_named(members, changes["assignee"])
     if changes["assignee"] is not None and member is None:
         return task.assignee, {"assignee": [NOT_MEMBER]}
     return (member.id if member else None), {}
@@ -264,7 +237,7 @@ def _check_not_blocked(task, others):
     waiting = [by_id[ref] for ref in task.depends_on or []
                if ref in by_id and not (by_id[ref].completed or by_id[ref].skipped)]
     if waiting:
-        raise APIError(409, "task_blocked",
+        raise conflict("task_blocked",
                        "This task depends on tasks that are neither completed nor skipped",
                        {"depends_on": [f'Task {o.id} ("{o.title}") is not done.' for o in waiting]})
 

@@ -7,22 +7,14 @@ and statement is prepared before the write transaction begins.
 """
 from peewee import chunked
 
-from ..db import execute, insert_statement, prepare, transaction
+from ..db import PreparedQuery, execute, insert_statement, prepare, transaction
 from ..errors import APIError, conflict, not_found, validation_error
 from ..ids import new_id, utcnow
 from ..models import Run, RunTask
 from . import events
 from .due_dates import initial_due
-from .elements import (
-    NO_ACTOR,
-    NO_ELEMENT,
-    SET_TWICE,
-    clean_value,
-    find_member,
-    lookup_members,
-    member_refs,
-    run_element,
-)
+from .elements import NO_ELEMENT, Unmatched, pair_items, pair_refs, run_element, set_values
+from .members import actor_of, lookup_members
 from .pagination import BY_POSITION, NEWEST_FIRST, page_of
 from .publishing import latest_snapshot
 from .templates import get_template
@@ -30,6 +22,7 @@ from .templates import get_template
 INSERT_BATCH = 500  # rows per INSERT: well under SQLite's and PostgreSQL's bound-parameter caps
 RUN_NOT_FOUND = "Process run not found"
 TASK_NOT_FOUND = "Process run task not found"
+NO_TASK = "No task with this id in the template's published version."
 
 
 def start_run(team, data, render=None):
@@ -40,52 +33,32 @@ def start_run(team, data, render=None):
     if snapshot is None:
         raise conflict("template_not_published",
                        "The process template is not published; publish it to start runs")
-    elements, prefills, refs, errors = _match_prefills(snapshot["tasks"],
-                                                       data.get("custom_elements"))
+    elements = {task["id"]: {e["id"]: run_element(e) for e in task["custom_elements"]}
+                for task in snapshot["tasks"]}
+    prefills, errors = pair_items(data.get("custom_elements"), _in_snapshot(elements))
     actor_email = data.get("actor_email")
-    members = lookup_members(team, refs + [actor_email])
-    actor = None
-    if actor_email is not None:
-        actor = find_member(members, actor_email)
-        if actor is None:
-            errors["actor_email"] = [NO_ACTOR]
-    for index, (element, value) in prefills.items():
-        try:
-            element["value"] = clean_value(element, value, members)
-        except ValueError as error:
-            errors[f"custom_elements.{index}.value"] = [str(error)]
+    members = lookup_members(team, pair_refs(prefills) + [actor_email])
+    actor, actor_errors = actor_of(members, actor_email)
+    errors.update(actor_errors)
+    errors.update(set_values(prefills, members))
     if errors:
         raise validation_error("The request body is not valid", errors)
     return _write_run(team, template, snapshot, elements, data, actor,
                       render or _itself)
 
 
-def _match_prefills(snapshot_tasks, items):
-    """Copy the snapshot's elements per template task and pair each pre-fill with its copy.
-
-    Returns ({template task id: {element id: element dict}}, {index: (element dict, raw
-    value)}, member refs, errors); a second pre-fill of one element is an error, not a
-    silent overwrite.
-    """
-    elements = {task["id"]: {e["id"]: run_element(e) for e in task["custom_elements"]}
-                for task in snapshot_tasks}
-    matched, refs, errors, seen = {}, [], {}, set()
-    for index, item in enumerate(items or []):
+def _in_snapshot(elements):
+    """A `find` for pair_items: pre-fills name a task of the snapshot, then its element.
+    `elements` holds the run's own copies, {template task id: {element id: element}}."""
+    def find(item):
         task_elements = elements.get(item["task_id"])
         if task_elements is None:
-            errors[f"custom_elements.{index}.task_id"] = [
-                "No task with this id in the template's published version."]
-            continue
+            raise Unmatched("task_id", NO_TASK)
         element = task_elements.get(item["element_id"])
         if element is None:
-            errors[f"custom_elements.{index}.element_id"] = [NO_ELEMENT]
-        elif (item["task_id"], item["element_id"]) in seen:
-            errors[f"custom_elements.{index}.element_id"] = [SET_TWICE]
-        else:
-            seen.add((item["task_id"], item["element_id"]))
-            matched[index] = (element, item["value"])
-            refs += member_refs(element, item["value"])
-    return elements, matched, refs, errors
+            raise Unmatched("element_id", NO_ELEMENT)
+        return (item["task_id"], item["element_id"]), element
+    return find
 
 
 def _write_run(team, template, snapshot, elements, data, actor, render):
@@ -141,8 +114,13 @@ def get_run(team, run_id):
     return run
 
 
+RUN_OF_TEAM = PreparedQuery(lambda run_id, team_id: (
+    Run.select().where((Run.id == run_id) & (Run.team == team_id)).limit(1).offset(0)),
+    arity=2)
+
+
 def run_or_none(team, run_id):
-    return Run.get_or_none((Run.id == run_id) & (Run.team == team))
+    return RUN_OF_TEAM.first(run_id, team.id)
 
 
 def runs_page(team, limit, cursor, template_id=None, status=None):

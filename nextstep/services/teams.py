@@ -88,7 +88,8 @@ def find_team(subdomain):
     return team
 
 
-def find_member(team, email):
+def member_by_email(team, email):
+    """The team's member with `email`, active or not (operators manage both), or 404."""
     member = Member.get_or_none((Member.team == team)
                                 & (Member.email == (email or "").strip().lower()))
     if member is None:
