@@ -11,7 +11,7 @@ from datetime import datetime
 import orjson
 import pytest
 
-from nextstep.models import Member, Run, RunTask, TemplateTask
+from nextstep.models import CustomElement, Member, Run, RunTask, TemplateTask
 from nextstep.models.template import ELEMENT_TYPES, OPTION_ELEMENT_TYPES
 from nextstep.schemas.events import (
     EVENT_SCHEMAS,
@@ -26,7 +26,7 @@ from nextstep.schemas.events import (
 )
 from nextstep.schemas.run_task import RunTaskSchema, run_task_shape
 from nextstep.schemas.template import TemplateTaskSchema, template_task_shape
-from nextstep.services.templates import attach_elements
+from nextstep.services.templates import attach_children
 
 WHEN = datetime(2026, 3, 27, 2, 8, 5, 224000)
 LATER = datetime(2026, 4, 1, 9, 0)
@@ -195,8 +195,9 @@ def test_template_task_shape_is_the_template_task_schema(team, make_member, make
         {}])
     TemplateTask.update(description="Why").where(
         TemplateTask.id == template.task_rows[2].id).execute()
-    tasks = attach_elements(list(TemplateTask.select().where(TemplateTask.template == template)
-                                 .order_by(TemplateTask.position)))
+    tasks = list(TemplateTask.select().where(TemplateTask.template == template)
+                 .order_by(TemplateTask.position))
+    attach_children(tasks, CustomElement.task, "element_rows")
     assert [len(task.element_rows) for task in tasks] == [len(ELEMENT_TYPES), 0, 1, 0]
     for task in tasks:
         assert json(template_task_shape(task)) == json(TemplateTaskSchema().dump(task))

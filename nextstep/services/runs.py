@@ -9,13 +9,14 @@ transaction begins.
 from peewee import chunked
 
 from ..db import PreparedQuery, execute, insert_statement, prepare, transaction
-from ..errors import conflict, not_found, validation_error
+from ..errors import APIError, conflict, not_found, validation_error
 from ..ids import new_id, utcnow
 from ..models import Run, RunTask
 from . import events
 from .due_dates import initial_due
 from .elements import NO_ELEMENT, Unmatched, pair_items, pair_refs, run_element, set_values
 from .members import actor_of, lookup_members
+from .pagination import BY_POSITION, NEWEST_FIRST, page_of
 from .publishing import published_snapshot
 from .templates import get_template
 
@@ -131,14 +132,31 @@ def run_or_none(team, run_id):
     return RUN_OF_TEAM.first(run_id, team.id)
 
 
-def runs_query(team, template_id=None, status=None):
-    """The team's runs, optionally of one template and/or one status (order: the pager's)."""
-    query = Run.select().where(Run.team == team)
-    if template_id is not None:
-        query = query.where(Run.template == template_id)
+def runs_page(team, limit, cursor, template_id=None, status=None):
+    """A page of the team's runs, newest first, optionally of one template and/or one
+    status; a cursor is any of the team's runs, whatever the filters."""
+    where = [Run.template == template_id] if template_id is not None else []
     if status is not None:
-        query = query.where(Run.status == status)
-    return query
+        where.append(Run.status == status)
+    return page_of(Run.select().where(Run.team == team), NEWEST_FIRST, cursor, limit, where)
+
+
+def run_tasks_page(team, run_id, limit, cursor):
+    """A page of a run's tasks by position, as dicts (a third cheaper than models).
+
+    404 when the run is not the team's, 400 for a cursor that is no task of this run. The
+    run itself is read only when the answer may be a 404: the page's query checks the
+    team by a join, so only a foreign cursor or an empty page needs to know whether the
+    run is there.
+    """
+    try:
+        page = page_of(run_tasks_query(team, run_id).dicts(), BY_POSITION, cursor, limit)
+    except APIError:
+        get_run(team, run_id)
+        raise
+    if not page.items:
+        get_run(team, run_id)
+    return page
 
 
 def run_tasks_query(team, run_id):

@@ -1,8 +1,15 @@
-"""Reading templates for a team, with their sections and elements in one query each."""
+"""Reading templates for a team: one template, and pages of templates and of a template's
+tasks, each with its sections or elements in one more query."""
 from collections import defaultdict
 
 from ..errors import not_found
 from ..models import CustomElement, Section, Template, TemplateTask
+from .pagination import BY_POSITION, NEWEST_FIRST, page_of
+
+
+def team_templates(team):
+    """Every template of the team, drafts included (order: the caller's)."""
+    return Template.select().where(Template.team == team)
 
 
 def template_or_none(team, template_id):
@@ -11,8 +18,7 @@ def template_or_none(team, template_id):
 
 def list_templates(team):
     """Every template of the team, newest first, drafts included."""
-    return (Template.select().where(Template.team == team)
-            .order_by(Template.created_at.desc(), Template.id.desc()))
+    return team_templates(team).order_by(Template.created_at.desc(), Template.id.desc())
 
 
 def get_template(team, template_id):
@@ -23,34 +29,46 @@ def get_template(team, template_id):
     return template
 
 
-def attach_sections(templates):
-    """Give each template its `section_rows`, by position, in one query."""
-    by_template = defaultdict(list)
-    if templates:
-        rows = (Section.select()
-                .where(Section.template.in_([t.id for t in templates]))
-                .order_by(Section.template, Section.position))
-        for section in rows:
-            by_template[section.template_id].append(section)
-    for template in templates:
-        template.section_rows = by_template[template.id]
-    return templates
+def template_with_sections(team, template_id):
+    """The team's template with its `section_rows`, or 404."""
+    return attach_children([get_template(team, template_id)], Section.template,
+                           "section_rows")[0]
 
 
-def attach_elements(tasks):
-    """Give each template task its `element_rows`, by position, in one query."""
-    by_task = defaultdict(list)
-    if tasks:
-        rows = (CustomElement.select()
-                .where(CustomElement.task.in_([t.id for t in tasks]))
-                .order_by(CustomElement.task, CustomElement.position))
-        for element in rows:
-            by_task[element.task_id].append(element)
-    for task in tasks:
-        task.element_rows = by_task[task.id]
-    return tasks
+def templates_page(team, limit, cursor, is_published=None):
+    """A page of the team's templates, newest first, each with its `section_rows`; a
+    cursor is any of the team's templates, whatever the filter."""
+    where = () if is_published is None else (Template.is_published == is_published,)
+    page = page_of(team_templates(team), NEWEST_FIRST, cursor, limit, where)
+    attach_children(page.items, Section.template, "section_rows")
+    return page
 
 
-def template_task_or_none(template, task_id):
-    return TemplateTask.get_or_none((TemplateTask.id == task_id)
-                                    & (TemplateTask.template == template))
+def template_tasks_page(team, template_id, limit, cursor):
+    """A page of the team's template's tasks by position, each with its `element_rows`;
+    404 for a template that is not the team's, 400 for a cursor of another template."""
+    template = get_template(team, template_id)
+    scope = TemplateTask.select().where(TemplateTask.template == template)
+    page = page_of(scope, BY_POSITION, cursor, limit)
+    attach_children(page.items, CustomElement.task, "element_rows")
+    return page
+
+
+def attach_children(parents, foreign_key, name):
+    """Give each parent row the list of its children by position, as attribute `name`, in
+    one query (`foreign_key` is the children's field that points at the parents).
+
+    Not Peewee's prefetch() or with_related(): both run on the page's query before it is
+    cut to `limit`, so they would load the look-ahead row's children too, and prefetch()
+    repeats the page's query inside the children's as a subquery.
+    """
+    children = defaultdict(list)
+    if parents:
+        child = foreign_key.model
+        rows = (child.select().where(foreign_key.in_([parent.id for parent in parents]))
+                .order_by(foreign_key, child.position))
+        for row in rows:
+            children[row.__data__[foreign_key.name]].append(row)
+    for parent in parents:
+        setattr(parent, name, children[parent.id])
+    return parents
