@@ -1,8 +1,8 @@
 """The baseline: minimal Flask views over the bare sqlite3 module, same SQL, same JSON.
 
 Each view sends exactly the statements NextStep's does for the benchmark's request
-(bench/baseline_sql.py, checked by bench/parity.py), reads stored JSON with the json module
-as Peewee does, and answers with orjson as NextStep does. It has no ORM, no schemas, no rate
+(bench/baseline_sql.py, checked by bench/parity.py), reads stored JSON with orjson
+and answers with orjson, as NextStep does both. It has no ORM, no schemas, no rate
 limiter and no hooks beyond a connection per server thread with NextStep's pragmas, and it
 checks only what the benchmark's requests need, so whatever NextStep spends beyond it is
 the price of its layers and its rules. Only `last_used_at` is left out: NextStep writes it
@@ -116,7 +116,7 @@ def snapshot_of(db, template_id, version):
     services/publishing.py does."""
     snapshot = SNAPSHOTS.get((template_id, version))
     if snapshot is None:
-        snapshot = json.loads(db.execute(sql.SNAPSHOT, (template_id, version, 1)).fetchone()[0])
+        snapshot = orjson.loads(db.execute(sql.SNAPSHOT, (template_id, version, 1)).fetchone()[0])
         if len(SNAPSHOTS) >= SNAPSHOTS_KEPT:
             SNAPSHOTS.clear()
         SNAPSHOTS[template_id, version] = snapshot
@@ -193,7 +193,7 @@ def _plan_values(db, key, run_id, task_id, items):
     task, run = row[:len(sql.TASK_FIELDS)], row[len(sql.TASK_FIELDS):]
     if run[5] == "completed" or not isinstance(items, list):
         return ({"error": {"code": "bad_request", "message": "Not supported here"}}, 400), None
-    elements = json.loads(task[19])
+    elements = orjson.loads(task[19])
     by_id = {element["id"]: element for element in elements}
     for item in items:
         element = by_id.get(item.get("element_id"))
@@ -302,7 +302,7 @@ def create_app(path, on_connect=None):
             elements.setdefault(task_id, []).append(
                 {"id": id_, "type": type_, "label": label, "required": bool(required),
                  "display_only": type_ in DISPLAY_ONLY,
-                 "options": json.loads(options) if options else None})
+                 "options": orjson.loads(options) if options else None})
         return answer(page([template_task_json(t, elements.get(t[0], [])) for t in tasks],
                            limit))
 

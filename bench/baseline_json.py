@@ -1,7 +1,7 @@
 """The baseline's answers: the JSON shapes NextStep answers, built by hand from rows in
 the column order of bench/baseline_sql.py. Stored JSON is read with the json module, as
 Peewee's JSONField reads it."""
-import json
+import orjson
 
 from . import baseline_sql as sql
 
@@ -27,13 +27,13 @@ def run_json(run):
 
 
 def stored_run_json(row):
-    return run_json(row[:10] + (json.loads(row[10]),) + row[11:])
+    return run_json(row[:10] + (orjson.loads(row[10]),) + row[11:])
 
 
 def run_task_json(row, elements=None):
     """A row in sql.TASK_FIELDS order; `elements` replaces the stored custom_elements."""
     t = dict(zip(sql.TASK_FIELDS, row, strict=True))
-    approval = t["approval"] and json.loads(t["approval"])
+    approval = t["approval"] and orjson.loads(t["approval"])
     return {"id": t["id"], "instance_id": t["run_id"], "template_task_id": t["template_task_id"],
             "title": t["title"], "completed": bool(t["completed"]),
             "completed_at": ts(t["completed_at"]), "completed_by": t["completed_by"],
@@ -41,10 +41,10 @@ def run_task_json(row, elements=None):
             "section_id": t["section_id"], "assignee": t["assignee"],
             "is_essential": bool(t["is_essential"]), "type": t["type"],
             "due_date": ts(t["due_date"]), "webhook_enabled": bool(t["webhook_enabled"]),
-            "depends_on": json.loads(t["depends_on"]) if t["depends_on"] else [],
+            "depends_on": orjson.loads(t["depends_on"]) if t["depends_on"] else [],
             "approval": approval or None,
             "custom_elements": (elements if elements is not None
-                                else json.loads(t["custom_elements"] or "[]")),
+                                else orjson.loads(t["custom_elements"] or "[]")),
             "created_at": ts(t["created_at"]), "updated_at": ts(t["updated_at"])}
 
 
@@ -55,8 +55,8 @@ def template_task_json(t, elements):
     return {"id": id_, "template_id": template_id, "title": title, "description": description,
             "order": position, "section_id": section_id, "type": type_,
             "is_essential": bool(essential), "webhook_enabled": bool(webhook),
-            "assignee": assignee, "due_date": json.loads(due_date) if due_date else None,
-            "depends_on": json.loads(depends_on) if depends_on else [],
+            "assignee": assignee, "due_date": orjson.loads(due_date) if due_date else None,
+            "depends_on": orjson.loads(depends_on) if depends_on else [],
             "custom_elements": elements, "created_at": ts(created_at),
             "updated_at": ts(updated_at)}
 

@@ -52,3 +52,23 @@ def test_only_model_fields_are_selected(app):
         ApiKey.digest == a), arity=1)
     with pytest.raises(ValueError):
         counted.first("x")
+
+
+def test_fetch_gives_peewee_s_own_models_and_dicts(team, started):
+    from nextstep.db import fetch
+    from nextstep.models import RunTask
+    query = RunTask.select().where(RunTask.run == started.id).order_by(RunTask.position)
+    ours, theirs = fetch(query), list(query)
+    assert [type(task) for task in ours] == [RunTask, RunTask]
+    assert [task.__data__ for task in ours] == [task.__data__ for task in theirs]
+    assert fetch(query.dicts()) == list(query.dicts())
+    completed = ours[0]
+    assert completed.completed is False and isinstance(completed.custom_elements, list)
+
+
+def test_fetch_refuses_rows_it_cannot_make(team, started):
+    from nextstep.db import fetch
+    with pytest.raises(ValueError):
+        fetch(Run.select().tuples())
+    with pytest.raises(ValueError):
+        fetch(Run.select(Run.id, Team.name).join(Team).dicts())

@@ -37,7 +37,7 @@ def snapshot(run, task):
 def test_a_post_whose_answer_cannot_be_made_writes_nothing(client, auth, team, make_template,
                                                            monkeypatch):
     template = make_template(team)
-    monkeypatch.setattr(VIEWS.run_schema, "dump", explode)
+    monkeypatch.setattr(VIEWS, "run_shape", explode)  # the answer is now run_shape
     response = start(client, auth, template)
     assert response.status_code == 500
     assert response.get_json()["error"]["code"] == INTERNAL

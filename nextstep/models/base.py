@@ -1,7 +1,8 @@
 """The deferred database handle and what every model shares."""
 from datetime import datetime
 
-from peewee import CharField, DatabaseProxy, DateTimeField, Model
+import orjson
+from peewee import CharField, DatabaseProxy, DateTimeField, JSONField, Model
 
 from ..ids import new_id
 
@@ -30,3 +31,10 @@ class TimestampField(DateTimeField):
             except ValueError:
                 return super().adapt(value)
         return value
+
+
+def JsonField(**kwargs):
+    """A JSON column read with orjson: a page of 100 run tasks decodes 400 JSON values,
+    and orjson reads them in a fraction of the json module's time. (Written with the
+    json module, as every writer of these columns does.)"""
+    return JSONField(loads=orjson.loads, **kwargs)

@@ -5,12 +5,11 @@ from peewee import (
     CharField,
     ForeignKeyField,
     IntegerField,
-    JSONField,
     TextField,
 )
 
 from ..ids import utcnow
-from .base import BaseModel, IdField, TimestampField
+from .base import BaseModel, IdField, JsonField, TimestampField
 from .team import Team
 from .template import Template
 
@@ -39,7 +38,7 @@ class Run(BaseModel):
     timezone = CharField()
     due_date = TimestampField(null=True)
     is_shared = BooleanField(default=False)
-    sections = JSONField(default=list)
+    sections = JsonField(default=list)
     created_at = TimestampField(default=utcnow)
     updated_at = TimestampField(default=utcnow)
     completed_at = TimestampField(null=True)
@@ -70,14 +69,14 @@ class RunTask(BaseModel):
     webhook_enabled = BooleanField(default=False)
     assignee = CharField(max_length=20, null=True)
     due_date = TimestampField(null=True)
-    due_rule = JSONField(null=True)
-    depends_on = JSONField(default=list)
+    due_rule = JsonField(null=True)
+    depends_on = JsonField(default=list)
     completed = BooleanField(default=False)
     completed_at = TimestampField(null=True)
     completed_by = CharField(max_length=20, null=True)
     skipped = BooleanField(default=False)
-    approval = JSONField(null=True)
-    custom_elements = JSONField(default=list)
+    approval = JsonField(null=True)
+    custom_elements = JsonField(default=list)
     created_at = TimestampField(default=utcnow)
     updated_at = TimestampField(default=utcnow)
 
@@ -94,7 +93,7 @@ class Event(BaseModel):
     id = CharField(max_length=32, primary_key=True)
     team = ForeignKeyField(Team, backref="events", on_delete="CASCADE", index=False)
     event = CharField(max_length=64)
-    payload = JSONField()
+    payload = JsonField()
     created_at = TimestampField(default=utcnow)
 
     class Meta:

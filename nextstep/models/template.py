@@ -4,12 +4,11 @@ from peewee import (
     CharField,
     ForeignKeyField,
     IntegerField,
-    JSONField,
     TextField,
 )
 
 from ..ids import utcnow
-from .base import BaseModel, IdField, TimestampField
+from .base import BaseModel, IdField, JsonField, TimestampField
 from .team import Member, Team
 
 TASK_TYPES = ("task", "approval")
@@ -66,8 +65,8 @@ class TemplateTask(BaseModel):
     is_essential = BooleanField(default=True)
     webhook_enabled = BooleanField(default=False)
     assignee = ForeignKeyField(Member, null=True, on_delete="SET NULL")
-    due_date = JSONField(null=True)
-    depends_on = JSONField(default=list)
+    due_date = JsonField(null=True)
+    depends_on = JsonField(default=list)
     created_at = TimestampField(default=utcnow)
     updated_at = TimestampField(default=utcnow)
 
@@ -82,7 +81,7 @@ class CustomElement(BaseModel):
     type = CharField()
     label = CharField(max_length=255)
     required = BooleanField(default=False)
-    options = JSONField(null=True)
+    options = JsonField(null=True)
     position = IntegerField()
 
     class Meta:
@@ -94,7 +93,7 @@ class TemplateVersion(BaseModel):
 
     template = ForeignKeyField(Template, backref="versions", on_delete="CASCADE", index=False)
     version = IntegerField()
-    snapshot = JSONField()
+    snapshot = JsonField()
     created_at = TimestampField(default=utcnow)
 
     class Meta:

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from peewee import Tuple
 
+from ..db import fetch
 from ..errors import bad_request
 
 
@@ -52,7 +53,7 @@ def page_of(scope, order, cursor, limit, where=()):
         query = query.where(keyset < Tuple(*after) if order.descending
                             else keyset > Tuple(*after))
     ordering = [column.desc() for column in columns] if order.descending else columns
-    rows = list(query.order_by(*ordering).limit(limit + 1))
+    rows = fetch(query.order_by(*ordering).limit(limit + 1))
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None

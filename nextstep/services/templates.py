@@ -2,6 +2,7 @@
 tasks, each with its sections or elements in one more query."""
 from collections import defaultdict
 
+from ..db import fetch
 from ..errors import not_found
 from ..models import CustomElement, Section, Template, TemplateTask
 from .pagination import BY_POSITION, NEWEST_FIRST, page_of
@@ -65,8 +66,8 @@ def attach_children(parents, foreign_key, name):
     children = defaultdict(list)
     if parents:
         child = foreign_key.model
-        rows = (child.select().where(foreign_key.in_([parent.id for parent in parents]))
-                .order_by(foreign_key, child.position))
+        rows = fetch(child.select().where(foreign_key.in_([parent.id for parent in parents]))
+                     .order_by(foreign_key, child.position))
         for row in rows:
             children[row.__data__[foreign_key.name]].append(row)
     for parent in parents:
