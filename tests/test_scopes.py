@@ -20,6 +20,8 @@ ROUTE_SCOPES = {
     ("/api/v1/process-templates/<template_id>", "HEAD"): "read",
     ("/api/v1/process-templates/<template_id>/tasks", "GET"): "read",
     ("/api/v1/process-templates/<template_id>/tasks", "HEAD"): "read",
+    ("/api/v1/process-templates/<template_id>/export", "GET"): "admin",
+    ("/api/v1/process-templates/<template_id>/export", "HEAD"): "admin",
     ("/api/v1/process-runs", "GET"): "read",
     ("/api/v1/process-runs", "HEAD"): "read",
     ("/api/v1/process-runs", "POST"): "write",
