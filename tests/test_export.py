@@ -263,12 +263,14 @@ def test_export_template_writes_stdout_without_a_file(runner, team):
 
 def test_export_template_writes_a_file_and_names_it_last(runner, tmp_path, team):
     template = import_template(team, SAMPLE)
-    target = tmp_path / "onboarding.json"
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "onboarding.json"
     result = runner.invoke(args=["export-template", "--team", "acme", template.id,
                                  str(target)])
     assert (result.exit_code, result.stdout) == (
         0, f'Exported template "Employee onboarding" to {target}.\n{target}\n')
     assert target.read_bytes() == export_text(template).encode("utf-8")
+    assert [path.name for path in target.parent.iterdir()] == ["onboarding.json"]
 
 
 def test_export_template_does_not_overwrite_a_file_unless_told(runner, tmp_path, team):

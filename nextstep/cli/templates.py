@@ -1,5 +1,6 @@
 """Templates: import a file, list, publish, export (docs/cli.md)."""
 import os
+import tempfile
 
 import click
 
@@ -86,10 +87,26 @@ def export_template_command(subdomain, template_id, file, replace):
     if os.path.exists(target) and not replace:
         raise click.ClickException(f"{target} already exists; choose a new name, or pass "
                                    f"--replace to overwrite it.")
-    with open(target, "w", encoding="utf-8", newline="\n") as out:
-        out.write(text)
+    _write_whole(target, text)
     click.echo(f'Exported template "{template.title}" to {target}.')
     click.echo(target)
+
+
+def _write_whole(target, text):
+    """Write beside `target`, then move into place: `target` never holds half a file."""
+    handle, partial = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".partial",
+                                       prefix="." + os.path.basename(target) + ".")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(partial, 0o666 & ~umask)  # what a plain open() would have given
+        os.replace(partial, target)
+    except BaseException:
+        if os.path.exists(partial):
+            os.unlink(partial)
+        raise
 
 
 TEMPLATE_COMMANDS = [import_template_command, list_templates_command, publish_template_command,
