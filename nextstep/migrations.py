@@ -10,7 +10,7 @@ A migration function takes the migrator and returns its operations; it spells ou
 columns instead of borrowing the model's field, so it keeps meaning what it meant when
 the model moves on.
 """
-from peewee import SQL, IntegerField
+from peewee import SQL, CharField, IntegerField
 from playhouse.migrate import SchemaMigrator
 
 from .db import is_sqlite
@@ -52,7 +52,14 @@ def drop_prefix_indexes(migrator):
     return [migrator.sql(f'DROP INDEX IF EXISTS "{name}"') for name in PREFIX_INDEXES]
 
 
-MIGRATIONS = {2: add_run_revision, 3: drop_prefix_indexes}
+def add_api_key_scope(migrator):
+    """4: `api_key.scope` (read, write or admin); keys made before scopes are `write`, as
+    they could do everything but author before, and authoring did not exist."""
+    scope = CharField(max_length=5, default="write", constraints=[SQL("DEFAULT 'write'")])
+    return [migrator.add_column("api_key", "scope", scope, allow_not_null=True)]
+
+
+MIGRATIONS = {2: add_run_revision, 3: drop_prefix_indexes, 4: add_api_key_scope}
 LATEST = max(MIGRATIONS)
 
 
@@ -84,7 +91,7 @@ def migrate_to_latest():
             if not SchemaVersion.select().exists():
                 _record(PRE_VERSIONING)
     migrator = SchemaMigrator.from_database(database)
-    for version in sorted(n for n in MIGRATIONS if n > before):
+    for version in sorted(n for n in MIGRATIONS if n > before):  # a gap is harmless
         with migrator.migration_context():
             if _locked_version() >= version:  # another init-db got there first
                 continue
