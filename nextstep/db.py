@@ -301,6 +301,16 @@ class PreparedQuery:
         rows = self.rows(*values)
         return rows[0] if rows else None
 
+    def keyset(self, *values):
+        """The first row's values as the database stores them (no conversion), or None:
+        a keyset cursor's columns, to be sent back as parameters."""
+        sql, slots, params, _make_row = self._compile()
+        params = list(params)
+        for position, index in slots:
+            params[position] = values[index]
+        row = database.execute_sql(sql, params).fetchone()
+        return None if row is None else list(row)
+
 
 def fetch(query):
     """Every row of a Peewee SELECT of model fields, made as PreparedQuery makes them:
@@ -328,6 +338,8 @@ def _row_maker(query):
         return _data_maker(columns[main])
     if query._row_type not in (None, peewee.ROW.MODEL):
         raise ValueError("rows are models or dicts")
+    if not isinstance(query._returning[0], peewee.Field):
+        raise ValueError("a prepared query selects model fields only")
     links = []
     for model in columns:
         if model is not main:

@@ -102,8 +102,8 @@ def test_a_bug_is_500_without_a_traceback(client, auth, monkeypatch, caplog):
 def test_a_database_error_is_500_and_changes_nothing(client, auth, team, make_template,
                                                     monkeypatch):
     make_template(team)
-    monkeypatch.setattr(sys.modules["nextstep.services.templates"], "page_of",
-                        lambda *a: list(Template.raw("SELECT nonsense FROM nowhere")))
+    monkeypatch.setattr(sys.modules["nextstep.services.templates"].TEMPLATES, "page",
+                        lambda *a, **k: list(Template.raw("SELECT nonsense FROM nowhere")))
     response = client.get(BASE + "/process-templates", headers=auth)
     assert response.status_code == 500
     assert b"nowhere" not in response.data

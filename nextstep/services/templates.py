@@ -1,11 +1,14 @@
 """Reading templates for a team: one template, and pages of templates and of a template's
 tasks, each with its sections or elements in one more query."""
 from collections import defaultdict
+from functools import lru_cache
 
-from ..db import fetch
+from peewee import Value
+
+from ..db import PreparedQuery
 from ..errors import not_found
 from ..models import CustomElement, Section, Template, TemplateTask
-from .pagination import BY_POSITION, NEWEST_FIRST, page_of
+from .pagination import BY_POSITION, NEWEST_FIRST, Pager
 
 
 def team_templates(team):
@@ -13,8 +16,13 @@ def team_templates(team):
     return Template.select().where(Template.team == team)
 
 
+TEMPLATE_OF_TEAM = PreparedQuery(lambda template_id, team_id: (
+    Template.select().where((Template.id == template_id) & (Template.team == team_id))
+    .limit(1).offset(0)), arity=2)
+
+
 def template_or_none(team, template_id):
-    return Template.get_or_none((Template.id == template_id) & (Template.team == team))
+    return TEMPLATE_OF_TEAM.first(template_id, team.id)
 
 
 def list_templates(team):
@@ -36,11 +44,17 @@ def template_with_sections(team, template_id):
                            "section_rows")[0]
 
 
+TEMPLATES = Pager(lambda team_id: Template.select().where(Template.team == team_id),
+                  NEWEST_FIRST, filters={"is_published": lambda published: (
+                      Template.is_published == Value(published, converter=False))})
+TEMPLATE_TASKS = Pager(lambda template_id: TemplateTask.select().where(
+    TemplateTask.template == template_id), BY_POSITION)
+
+
 def templates_page(team, limit, cursor, is_published=None):
     """A page of the team's templates, newest first, each with its `section_rows`; a
     cursor is any of the team's templates, whatever the filter."""
-    where = () if is_published is None else (Template.is_published == is_published,)
-    page = page_of(team_templates(team), NEWEST_FIRST, cursor, limit, where)
+    page = TEMPLATES.page([team.id], cursor, limit, is_published=is_published)
     attach_children(page.items, Section.template, "section_rows")
     return page
 
@@ -49,8 +63,7 @@ def template_tasks_page(team, template_id, limit, cursor):
     """A page of the team's template's tasks by position, each with its `element_rows`;
     404 for a template that is not the team's, 400 for a cursor of another template."""
     template = get_template(team, template_id)
-    scope = TemplateTask.select().where(TemplateTask.template == template)
-    page = page_of(scope, BY_POSITION, cursor, limit)
+    page = TEMPLATE_TASKS.page([template.id], cursor, limit)
     attach_children(page.items, CustomElement.task, "element_rows")
     return page
 
@@ -65,11 +78,18 @@ def attach_children(parents, foreign_key, name):
     """
     children = defaultdict(list)
     if parents:
-        child = foreign_key.model
-        rows = fetch(child.select().where(foreign_key.in_([parent.id for parent in parents]))
-                     .order_by(foreign_key, child.position))
+        rows = _children_of(foreign_key, len(parents)).rows(*[parent.id for parent in parents])
         for row in rows:
             children[row.__data__[foreign_key.name]].append(row)
     for parent in parents:
         setattr(parent, name, children[parent.id])
     return parents
+
+
+@lru_cache(maxsize=256)
+def _children_of(foreign_key, count):
+    """The children query for `count` parents, prepared once per count (a page has 1 to
+    100 parents)."""
+    child = foreign_key.model
+    return PreparedQuery(lambda *ids: (child.select().where(foreign_key.in_(list(ids)))
+                                       .order_by(foreign_key, child.position)), arity=count)
