@@ -24,11 +24,11 @@ KEY = (f'SELECT {KEY_COLUMNS} FROM "api_key" AS "t1" '
 
 TEMPLATE_FIELDS = ("id", "team_id", "title", "description", "cover_image", "icon",
                    "icon_type", "visibility", "is_published", "version", "created_at",
-                   "updated_at")
+                   "updated_at", "has_unpublished_changes", "archived_at")
 TEMPLATE = (f'SELECT {columns("t1", TEMPLATE_FIELDS)} FROM "template" AS "t1" '
             'WHERE (("t1"."id" = ?) AND ("t1"."team_id" = ?)) LIMIT ? OFFSET ?')
 LATEST_SNAPSHOT = ('SELECT "t1"."id", "t1"."template_id", "t1"."version", "t1"."snapshot", '
-                   '"t1"."created_at" FROM "template_version" AS "t1" '
+                   '"t1"."created_at", "t1"."task_count" FROM "template_version" AS "t1" '
                    'WHERE ("t1"."template_id" = ?) ORDER BY "t1"."version" DESC LIMIT ?')
 
 RUN_FIELDS = ("id", "team_id", "template_id", "template_version", "title", "status",

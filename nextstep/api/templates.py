@@ -11,6 +11,7 @@ from ..services.templates import (
     template_or_none,
     template_task_or_none,
 )
+from .authoring import archived_filter
 from .pagination import by_position, cursor_row, newest_first, page, page_args
 from .responses import listing, single
 from .routing import ApiBlueprint
@@ -33,6 +34,7 @@ def list_templates():
             raise bad_request("is_published must be true or false",
                               {"is_published": ["Must be true or false."]})
         query = query.where(Template.is_published == BOOLEANS[published])
+    query = query.where(archived_filter(request.args.get("archived")))
     after = cursor_row(cursor, lambda id_: template_or_none(g.nextstep_team, id_))
     rows, pagination = page(newest_first(query, Template, after, limit), limit)
     return listing(template_list_schema.dump(attach_sections(rows)), pagination)

@@ -131,6 +131,7 @@ def check_references(team, content):
                                "A due date cannot be relative to its own task."))
     members = _assignees(team, tasks, errors)
     errors.extend(_cycles(tasks, task_index))
+    errors.extend(_cycles(tasks, task_index, due_date_origin, "due_date.from", "Due date cycle"))
     if errors:
         raise TemplateImportError(sorted(errors, key=path_order))
     return members
@@ -152,13 +153,22 @@ def _assignees(team, tasks, errors):
     return members
 
 
-def _cycles(tasks, task_index):
-    """One fault per dependency cycle, at the cycle's first task in file order.
+def due_date_origin(task):
+    """[the task key or id a due date counts from], or [] for none or the run start."""
+    rule = task["due_date"]
+    origin = rule.get("from", "") if rule else ""
+    return [origin[5:]] if origin.startswith("task:") else []
+
+
+def _cycles(tasks, task_index, refs=lambda task: task["depends_on"], field="depends_on",
+            what="Dependency cycle"):
+    """One fault per cycle of `refs` (dependencies, or what due dates count from), at the
+    cycle's first task in file order.
 
     Unknown and self references are reported elsewhere and skipped here. Depth-first
     without recursion, so a long chain of tasks cannot exhaust the stack.
     """
-    needs = [[task_index[key] for key in task["depends_on"] if task_index.get(key, i) != i]
+    needs = [[task_index[key] for key in refs(task) if task_index.get(key, i) != i]
              for i, task in enumerate(tasks)]
     state, faults = {}, {}
     for root in range(len(tasks)):
@@ -176,12 +186,12 @@ def _cycles(tasks, task_index):
                 start = cycle.index(min(cycle))
                 cycle = cycle[start:] + cycle[:start]
                 names = " -> ".join(tasks[k]["key"] for k in cycle + [cycle[0]])
-                faults.setdefault(cycle[0], f"Dependency cycle: {names}.")
+                faults.setdefault(cycle[0], f"{what}: {names}.")
             elif j not in state:
                 state[j] = "open"
                 path.append(j)
                 pending.append(iter(needs[j]))
-    return [(f"tasks.{i}.depends_on", faults[i]) for i in sorted(faults)]
+    return [(f"tasks.{i}.{field}", faults[i]) for i in sorted(faults)]
 
 
 def _clear(template):
@@ -200,7 +210,8 @@ def write_template(team, content, members, template):
         template = Template.create(team=team, created_at=now, updated_at=now, **fields)
     else:
         _clear(template)
-        Template.update(updated_at=now, **fields).where(Template.id == template.id).execute()
+        (Template.update(updated_at=now, has_unpublished_changes=True, **fields)
+         .where(Template.id == template.id).execute())
         template = Template.get_by_id(template.id)
     section_ids = {}
     for position, spec in enumerate(content["sections"]):

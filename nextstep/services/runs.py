@@ -35,6 +35,9 @@ def start_run(team, data, render=None):
     """Start a run from `data` (loaded by RunStartSchema); returns `render(run)` (the Run
     itself by default), produced before the transaction commits."""
     template = get_template(team, data["template_id"])
+    if template.archived_at is not None:
+        raise conflict("template_archived",
+                       "The process template is archived; unarchive it to start runs")
     snapshot = latest_snapshot(template) if template.is_published else None
     if snapshot is None:
         raise conflict("template_not_published",
