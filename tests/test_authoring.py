@@ -42,9 +42,9 @@ def test_creating_from_the_import_file_answers_the_draft_with_its_location(clien
     tasks = tasks_of(client, admin, data["id"])
     assert [t["order"] for t in tasks] == list(range(8))
     ids = {t["title"]: t["id"] for t in tasks}
-    contract = tasks[1]
-    assert contract["depends_on"] == [ids["Record the new hire's details"]]
-    assert contract["due_date"]["from"] == f"task:{ids['Record the new hire' + chr(39) + 's details']}"
+    contract, details_id = tasks[1], ids["Record the new hire's details"]
+    assert contract["depends_on"] == [details_id]
+    assert contract["due_date"]["from"] == f"task:{details_id}"
     assert client.get(f"{BASE}/{data['id']}", headers=admin).json == {"data": data}
 
 
