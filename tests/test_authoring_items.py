@@ -107,7 +107,7 @@ def test_bad_section_bodies_change_nothing(client, admin, draft, method, path, b
 
 def test_a_task_is_inserted_between_two_with_a_dropdown_and_a_relative_due_date(
         client, admin, draft, make_member, team):
-    tid, (a, b, c) = draft["id"], draft["tasks"]
+    tid, (a, _b, _c) = draft["id"], draft["tasks"]
     owner = make_member(team, email="Pat@Example.com")
     body = {"title": "Pick a laptop", "section_id": draft["sections"][1], "order": 1,
             "assignee": "pat@example.com", "depends_on": [a],
@@ -138,7 +138,8 @@ def test_a_task_is_inserted_between_two_with_a_dropdown_and_a_relative_due_date(
 @pytest.mark.parametrize("body, details", [
     ({"title": "X", "section_id": "nope"}, {"section_id": ['Unknown section id "nope".']}),
     ({"title": "X", "depends_on": ["nope"]}, {"depends_on.0": ['Unknown task id "nope".']}),
-    ({"title": "X", "depends_on": ["{a}", "{a}"]}, {"depends_on.1": ['Task id "{a}" appears twice.']}),
+    ({"title": "X", "depends_on": ["{a}", "{a}"]},
+     {"depends_on.1": ['Task id "{a}" appears twice.']}),
     ({"title": "X", "due_date": {"type": "relative", "from": "task:nope", "offset": "P1D"}},
      {"due_date.from": ['Unknown task id "nope".']}),
     ({"title": "X", "due_date": {"type": "relative", "from": "run_start", "offset": "P1M"}},
@@ -198,7 +199,7 @@ def test_patches_that_would_make_a_cycle_change_nothing(client, admin, draft):
 
 
 def test_patching_a_task_replaces_its_elements_keeping_given_ids(client, admin, draft):
-    tid, (a, b, c) = draft["id"], draft["tasks"]
+    tid, (a, b, _c) = draft["id"], draft["tasks"]
     first = client.patch(f"{BASE}/{tid}/tasks/{a}", json={"custom_elements": [
         {"type": "shortText", "label": "Name"}, {"type": "checkbox", "label": "Done"}]},
         headers=admin).json["data"]["custom_elements"]
@@ -222,7 +223,7 @@ def test_patching_a_task_replaces_its_elements_keeping_given_ids(client, admin, 
 
 
 def test_moving_a_task_and_a_patch_that_changes_nothing(client, admin, draft):
-    tid, (a, b, c) = draft["id"], draft["tasks"]
+    tid, (_a, _b, c) = draft["id"], draft["tasks"]
     response = client.patch(f"{BASE}/{tid}/tasks/{c}", json={"order": 0}, headers=admin)
     assert (response.status_code, response.json["data"]["order"]) == (200, 0)
     assert titles(client, admin, tid) == ["C", "A", "B"]
