@@ -20,7 +20,7 @@ from ..models import (
 )
 from ..schemas.authoring import TemplateCreateSchema, TemplatePatchSchema, patch_fields
 from ..schemas.importer import error_paths
-from .importer import TemplateImportError, check_references, write_template
+from .importer import TemplateImportError, check_references, plan_template, write_template
 from .publishing import publish_template
 from .templates import attach_sections, get_template
 
@@ -81,9 +81,9 @@ def create_template(team, data, render):
     except ValidationError as error:
         raise TemplateImportError(error_paths(error.messages)) from None
     members = check_references(team, content)
+    plan = plan_template(team, content, members)
     with transaction():
-        template = write_template(team, content, members, None)
-        return render(attach_sections([template])[0])
+        return render(write_template(plan))
 
 
 def patch_template(team, template_id, data, render):
