@@ -181,6 +181,24 @@ def test_an_inactive_member_is_no_assignee(client, admin, draft, make_member, te
     refused(client, admin, draft["id"], "POST", "/tasks",
             {"title": "X", "assignee": gone.id}, 422, "validation_error",
             {"assignee": [f'"{gone.id}" is not an active member of this team.']})
+    refused(client, admin, draft["id"], "PATCH", f"/tasks/{draft['tasks'][0]}",
+            {"assignee": gone.email}, 422, "validation_error",
+            {"assignee": [f'"{gone.email}" is not an active member of this team.']})
+
+
+def test_assignees_by_id_or_email_and_patches_that_leave_them(client, admin, draft,
+                                                              make_member, team):
+    tid, a = draft["id"], draft["tasks"][0]
+    pat, sam = make_member(team), make_member(team)
+    path = f"{BASE}/{tid}/tasks/{a}"
+    assert client.patch(path, json={"assignee": pat.email.upper()},
+                        headers=admin).json["data"]["assignee"] == pat.id
+    assert client.patch(path, json={"title": "A2"}, headers=admin).json["data"][
+        "assignee"] == pat.id
+    sam_row = client.patch(path, json={"assignee": sam.id}, headers=admin).json["data"]
+    assert sam_row["assignee"] == sam.id
+    assert client.patch(path, json={"assignee": None}, headers=admin).json["data"][
+        "assignee"] is None
 
 
 def test_patches_that_would_make_a_cycle_change_nothing(client, admin, draft):

@@ -45,7 +45,8 @@ def _as_spec(task):
 
 def _check(template, task_id, spec, members, elements_now):
     """Every fault of `spec` (the task as it would be) against the rest of the template,
-    by path; assignee resolved to a user id in place."""
+    by path. A given assignee is resolved to a user id in place; `members` is None when
+    the assignee was not given (a PATCH of other fields keeps the one it has)."""
     errors = []
     others = {row["id"]: row for row in TemplateTask.select(
         TemplateTask.id, TemplateTask.depends_on, TemplateTask.due_date)
@@ -66,7 +67,7 @@ def _check(template, task_id, spec, members, elements_now):
             errors.append(("due_date.from", "A due date cannot be relative to its own task."))
         elif ref not in others:
             errors.append(("due_date.from", f'Unknown task id "{ref}".'))
-    if spec["assignee"] is not None:
+    if members is not None and spec["assignee"] is not None:
         member = find_member(members, spec["assignee"])
         if member is None:
             errors.append(("assignee", f'"{spec["assignee"]}" is not an active member of '
@@ -140,7 +141,7 @@ def create_task(team, template_id, data, render):
 def patch_task(team, template_id, task_id, data, render):
     """Only the fields given change; `custom_elements`, when given, is the whole list."""
     changes = load(task_schema, data, partial=True)
-    members = lookup_members(team, [changes.get("assignee")])
+    members = lookup_members(team, [changes["assignee"]]) if "assignee" in changes else None
     with transaction():
         template = lock_template(team, template_id)
         task = attach_elements([_task(template, task_id)])[0]
