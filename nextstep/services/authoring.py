@@ -74,13 +74,16 @@ def touch(template, content=True, **changes):
 
 
 def create_template(team, data, render):
-    """A new draft from the import file format (tasks optional); same checks, messages
-    and writer as `nextstep import-template`."""
+    """A new draft from the import file format (tasks optional); the same checks, messages
+    and writer as `nextstep import-template`, answered as every other 422 of the API."""
     try:
         content = TemplateCreateSchema().load(data)
     except ValidationError as error:
-        raise TemplateImportError(error_paths(error.messages)) from None
-    members = check_references(team, content)
+        raise invalid(as_details(error_paths(error.messages))) from None
+    try:
+        members = check_references(team, content)
+    except TemplateImportError as error:
+        raise invalid(error.details) from None
     plan = plan_template(team, content, members)
     with transaction():
         return render(write_template(plan))
