@@ -12,7 +12,7 @@ the model moves on.
 """
 import json
 
-from peewee import SQL, BooleanField, IntegerField
+from peewee import SQL, BooleanField, CharField, IntegerField
 from playhouse.migrate import SchemaMigrator
 
 from .db import is_sqlite
@@ -39,6 +39,14 @@ def add_run_revision(migrator):
     """2: `run.revision`, the counter a PATCH compares and sets; 0 for existing runs."""
     revision = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
     return [migrator.add_column("run", "revision", revision, allow_not_null=True)]
+
+
+def add_api_key_scope(migrator):
+    """4: `api_key.scope` (read, write or admin); keys made before scopes are `write`, as
+    they could do everything but author before, and authoring did not exist."""
+    scope = CharField(max_length=5, default="write", constraints=[SQL("DEFAULT 'write'")])
+    return [migrator.add_column("api_key", "scope", scope, allow_not_null=True)]
+
 
 
 def add_template_authoring(migrator):
@@ -76,7 +84,7 @@ def _fill_authoring_columns():
                              (len(snapshot.get("tasks") or []), row_id))
 
 
-MIGRATIONS = {2: add_run_revision, 5: add_template_authoring}
+MIGRATIONS = {2: add_run_revision, 4: add_api_key_scope, 5: add_template_authoring}
 LATEST = max(MIGRATIONS)
 
 
@@ -108,7 +116,7 @@ def migrate_to_latest():
             if not SchemaVersion.select().exists():
                 _record(PRE_VERSIONING)
     migrator = SchemaMigrator.from_database(database)
-    for version in sorted(n for n in MIGRATIONS if n > before):
+    for version in sorted(n for n in MIGRATIONS if n > before):  # a gap is harmless
         with migrator.migration_context():
             if _locked_version() >= version:  # another init-db got there first
                 continue

@@ -1,6 +1,5 @@
 """Shared by the authoring tests: the one place that makes the keys they author with,
 and small readers of what a request left in the database."""
-import inspect
 import json
 from pathlib import Path
 
@@ -13,10 +12,8 @@ SAMPLE = json.loads((Path(__file__).resolve().parents[1] / "nextstep" / "example
 
 
 def admin_key(team, member):
-    """An `admin` key once keys carry scopes (branch `scopes`); before, any key may author."""
-    if "scope" in inspect.signature(create_api_key).parameters:
-        return create_api_key(team, member, "admin key", scope="admin")[1]
-    return create_api_key(team, member, "admin key")[1]
+    """An `admin` key of `member`: the scope template authoring needs."""
+    return create_api_key(team, member, "admin key", scope="admin")[1]
 
 
 def template_state(template_id):

@@ -16,6 +16,7 @@ from .health import health
 from .request_id import request_id
 from .routing import ApiBlueprint, add_catch_all
 from .runs import runs
+from .scopes import enforce_scope
 from .templates import templates
 
 PUBLIC_ENDPOINTS = {"health.check_health"}
@@ -64,6 +65,7 @@ def start_request():
     if request.endpoint is not None and request.endpoint.split(".", 1)[1] in PUBLIC_ENDPOINTS:
         return
     authenticate()
+    enforce_scope()
 
 
 def finish_response(response):
