@@ -251,3 +251,21 @@ def test_a_sample_created_and_published_starts_a_run_of_every_task(client, admin
     assert Run.get_by_id(run["id"]).template_version == 1
     assert len(client.get(f"{RUNS}/{run['id']}/tasks?limit=100",
                           headers=admin).json["data"]) == 8
+
+
+def test_a_run_started_as_its_template_is_deleted_is_404_not_500(client, admin, team,
+                                                                  monkeypatch):
+    """The template is read, then deleted by another admin, then the run is written."""
+    from nextstep.services import authoring, runs
+    tid = create(client, admin)["id"]
+    client.post(f"{BASE}/{tid}/publish", headers=admin)
+    write_run = runs._write_run
+
+    def deleted_meanwhile(*args):
+        authoring.delete_template(team, tid)
+        return write_run(*args)
+    monkeypatch.setattr(runs, "_write_run", deleted_meanwhile)
+    response = client.post(RUNS, json={"template_id": tid}, headers=admin)
+    assert (response.status_code, response.json) == (404, {"error": {
+        "code": "not_found", "message": "Process template not found"}})
+    assert (Template.select().count(), Run.select().count()) == (0, 0)

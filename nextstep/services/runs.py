@@ -5,7 +5,7 @@ template (template, snapshot, one member lookup when needed, then run, tasks in 
 insert, event), and the answer is built from the rows in memory, never re-read. Every row
 and statement is prepared before the write transaction begins.
 """
-from peewee import chunked
+from peewee import IntegrityError, chunked
 
 from ..db import execute, insert_statement, prepare, transaction
 from ..errors import conflict, not_found, validation_error
@@ -111,10 +111,15 @@ def _write_run(team, template, snapshot, elements, data, actor, render):
     statements += [insert_statement(RunTask, batch) for batch in chunked(rows, INSERT_BATCH)]
     created = events.prepare(team.id, [events.run_created(run, events.person(actor),
                                                           len(rows), now)], now)
-    with transaction():
-        for statement in statements:
-            execute(statement)
-        events.record(created)
+    try:
+        with transaction():
+            for statement in statements:
+                execute(statement)
+            events.record(created)
+    except IntegrityError:
+        # The template was deleted (DELETE /process-templates/:id) after it was read: the
+        # run's foreign key finds no row. As if the request had come a moment later.
+        raise not_found("Process template not found") from None
     return answer
 
 
