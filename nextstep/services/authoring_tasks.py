@@ -13,7 +13,7 @@ from ..schemas.authoring import TaskBodySchema
 from . import positions
 from .authoring import invalid, load, lock_template, touch
 from .elements import find_member, lookup_members
-from .importer import _cycles, due_date_origin
+from .importer import due_date_origin, find_cycles
 from .templates import attach_elements, get_template
 
 TASK_FIELDS = ("title", "description", "section_id", "type", "is_essential",
@@ -80,8 +80,8 @@ def _check(template, task_id, spec, members, elements_now):
             {"key": id_, "depends_on": row["depends_on"] or [], "due_date": row["due_date"]}
             for id_, row in others.items()]
         index = {item["key"]: i for i, item in enumerate(graph)}
-        for path, message in (_cycles(graph, index)
-                              + _cycles(graph, index, due_date_origin, "due_date.from",
+        for path, message in (find_cycles(graph, index)
+                              + find_cycles(graph, index, due_date_origin, "due_date.from",
                                         "Due date cycle")):
             if path.startswith("tasks.0."):
                 errors.append((path[len("tasks.0."):], message))

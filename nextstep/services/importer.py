@@ -133,8 +133,9 @@ def check_references(team, content):
                 errors.append((f"{path}.due_date.from",
                                "A due date cannot be relative to its own task."))
     members = _assignees(team, tasks, errors)
-    errors.extend(_cycles(tasks, task_index))
-    errors.extend(_cycles(tasks, task_index, due_date_origin, "due_date.from", "Due date cycle"))
+    errors.extend(find_cycles(tasks, task_index))
+    errors.extend(find_cycles(tasks, task_index, due_date_origin, "due_date.from",
+                              "Due date cycle"))
     if errors:
         raise TemplateImportError(sorted(errors, key=path_order))
     return members
@@ -163,7 +164,7 @@ def due_date_origin(task):
     return [origin[5:]] if origin.startswith("task:") else []
 
 
-def _cycles(tasks, task_index, refs=lambda task: task["depends_on"], field="depends_on",
+def find_cycles(tasks, task_index, refs=lambda task: task["depends_on"], field="depends_on",
             what="Dependency cycle"):
     """One fault per cycle of `refs` (dependencies, or what due dates count from), at the
     cycle's first task in file order.
