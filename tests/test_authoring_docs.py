@@ -57,7 +57,7 @@ def content(template):
 
 
 @pytest.mark.skipif(shutil.which("curl") is None or shutil.which("jq") is None,
-                    reason="the walk-through needs curl and jq")
+                    reason="the walk-through needs curl and jq (make test installs jq)")
 def test_the_walk_through_builds_the_sample_as_pasted(tmp_path, database_url, team,
                                                       make_member, make_team, serve_process):
     key = admin_key(team, make_member(team, role="admin"))
