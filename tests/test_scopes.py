@@ -4,7 +4,9 @@ from test_run_helpers import RUNS, counts, patch, row, started, tasks_of
 
 from nextstep.api.routing import CATCH_ALL_ENDPOINT
 from nextstep.api.scopes import SCOPES, allows, required_scope
+from nextstep.errors import APIError
 from nextstep.models import ApiKey, Run, RunTask
+from nextstep.services.keys import create_api_key
 
 TEMPLATES = "/api/v1/process-templates"
 PUBLIC = {"/api/v1/health"}
@@ -20,6 +22,8 @@ ROUTE_SCOPES = {
     ("/api/v1/process-templates/<template_id>", "HEAD"): "read",
     ("/api/v1/process-templates/<template_id>/tasks", "GET"): "read",
     ("/api/v1/process-templates/<template_id>/tasks", "HEAD"): "read",
+    ("/api/v1/process-templates/<template_id>/export", "GET"): "admin",
+    ("/api/v1/process-templates/<template_id>/export", "HEAD"): "admin",
     ("/api/v1/process-runs", "GET"): "read",
     ("/api/v1/process-runs", "HEAD"): "read",
     ("/api/v1/process-runs", "POST"): "write",
@@ -186,3 +190,18 @@ def test_only_an_admin_key_reaches_a_view_that_requires_admin(app, client, keys,
 def test_keys_are_write_keys_unless_made_otherwise(team, make_key):
     _key, key_row = make_key(team)
     assert ApiKey.get_by_id(key_row.id).scope == "write"
+
+
+def test_an_unknown_scope_is_refused_and_no_key_made(team, make_member):
+    with pytest.raises(APIError) as refused:
+        create_api_key(team, make_member(team, role="owner"), "k", "owner")
+    assert (refused.value.status, refused.value.code, refused.value.message) == (
+        422, "validation_error", 'Unknown scope "owner"; use one of read, write, admin.')
+    assert ApiKey.select().count() == 0
+
+
+def test_a_stored_scope_that_is_none_of_the_three_allows_nothing(client, team, make_key):
+    key, key_row = make_key(team)
+    ApiKey.update(scope="root").where(ApiKey.id == key_row.id).execute()
+    response = client.get(TEMPLATES, headers={"Authorization": f"Bearer {key}"})
+    assert (response.status_code, response.get_json()) == (403, refused("read", "root"))

@@ -17,6 +17,7 @@ from .request_id import request_id
 from .routing import ApiBlueprint, add_catch_all
 from .runs import runs
 from .scopes import enforce_scope
+from .template_export import template_export
 from .templates import templates
 
 PUBLIC_ENDPOINTS = {"health.check_health"}
@@ -28,6 +29,7 @@ def build_blueprint():
     api = ApiBlueprint("nextstep", __name__)
     api.register_blueprint(health)
     api.register_blueprint(templates)
+    api.register_blueprint(template_export)
     api.register_blueprint(runs)
     api.register_blueprint(authoring)
     add_catch_all(api)

@@ -31,8 +31,9 @@ def required_scope(view, method):
 
 
 def allows(key_scope, needed):
-    """Each scope includes the ones before it in SCOPES: admin > write > read."""
-    return SCOPES.index(key_scope) >= SCOPES.index(needed)
+    """Each scope includes the ones before it in SCOPES: admin > write > read. A stored
+    scope that is none of them (a hand-edited row) allows nothing."""
+    return key_scope in SCOPES and SCOPES.index(key_scope) >= SCOPES.index(needed)
 
 
 def enforce_scope():
