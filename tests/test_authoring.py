@@ -269,3 +269,26 @@ def test_a_run_started_as_its_template_is_deleted_is_404_not_500(client, admin, 
     assert (response.status_code, response.json) == (404, {"error": {
         "code": "not_found", "message": "Process template not found"}})
     assert (Template.select().count(), Run.select().count()) == (0, 0)
+
+
+def test_an_authored_template_round_trips_through_export_and_create(client, admin,
+                                                                    make_team, make_member):
+    """Edited over the API, exported, created in another team from the file: the second
+    export is the same bytes as the first."""
+    tid = create(client, admin)["id"]
+    first, second = tasks_of(client, admin, tid)[:2]
+    response = client.post(f"{BASE}/{tid}/tasks", headers=admin, json={
+        "title": "Inserted", "order": 1, "depends_on": [first["id"]],
+        "due_date": {"type": "relative", "from": f"task:{second['id']}", "offset": "P2D"},
+        "custom_elements": [{"type": "dropdown", "label": "Pick", "options": ["a", "b"]}]})
+    assert response.status_code == 201
+    client.patch(f"{BASE}/{tid}/tasks/{first['id']}", json={"order": 4}, headers=admin)
+    exported = client.get(f"{BASE}/{tid}/export", headers=admin)
+    assert exported.status_code == 200
+    other = make_team()
+    other_admin = {"Authorization": f"Bearer {admin_key(other, make_member(other, role='admin'))}"}
+    response = client.post(BASE, data=exported.get_data(), headers=other_admin,
+                           content_type="application/json")
+    assert response.status_code == 201, response.json
+    again = client.get(f"{BASE}/{response.json['data']['id']}/export", headers=other_admin)
+    assert again.get_data() == exported.get_data()
