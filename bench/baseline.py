@@ -130,7 +130,7 @@ def start_run(db, key, body):
     """Template and snapshot, then the run, its tasks and its event in one transaction."""
     team_id, zone = key[9], ZoneInfo(key[12])
     template = db.execute(sql.TEMPLATE, (body.get("template_id"), team_id, 1, 0)).fetchone()
-    if template is None or not template[8]:
+    if template is None or not template[8] or template[13] is not None:  # archived
         return None
     snapshot = snapshot_of(db, template[0], template[9])
     now = now_text()

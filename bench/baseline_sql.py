@@ -24,7 +24,7 @@ KEY = (f'SELECT {KEY_COLUMNS} FROM "api_key" AS "t1" '
 
 TEMPLATE_FIELDS = ("id", "team_id", "title", "description", "cover_image", "icon",
                    "icon_type", "visibility", "is_published", "version", "created_at",
-                   "updated_at")
+                   "updated_at", "has_unpublished_changes", "archived_at")
 TEMPLATE = (f'SELECT {columns("t1", TEMPLATE_FIELDS)} FROM "template" AS "t1" '
             'WHERE (("t1"."id" = ?) AND ("t1"."team_id" = ?)) LIMIT ? OFFSET ?')
 SNAPSHOT = ('SELECT "t1"."snapshot" FROM "template_version" AS "t1" '

@@ -10,11 +10,14 @@ A migration function takes the migrator and returns its operations; it spells ou
 columns instead of borrowing the model's field, so it keeps meaning what it meant when
 the model moves on.
 """
-from peewee import SQL, CharField, IntegerField
+import json
+
+from peewee import SQL, BooleanField, CharField, IntegerField
 from playhouse.migrate import SchemaMigrator
 
 from .db import is_sqlite
 from .models import ALL_MODELS, BaseModel, database
+from .models.base import TimestampField
 
 PRE_VERSIONING = 1
 
@@ -59,7 +62,43 @@ def add_api_key_scope(migrator):
     return [migrator.add_column("api_key", "scope", scope, allow_not_null=True)]
 
 
-MIGRATIONS = {2: add_run_revision, 3: drop_prefix_indexes, 4: add_api_key_scope}
+def add_template_authoring(migrator):
+    """5: `template.has_unpublished_changes` (true for a never-published template, false
+    for a published one: before authoring, a published template's content was its latest
+    snapshot unless re-imported without --publish), `template.archived_at`, and
+    `template_version.task_count`, filled from each stored snapshot."""
+    changes = BooleanField(default=True, constraints=[SQL("DEFAULT TRUE")])
+    archived_at = TimestampField(null=True)
+    task_count = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
+    return [migrator.add_column("template", "has_unpublished_changes", changes,
+                                allow_not_null=True),
+            migrator.add_column("template", "archived_at", archived_at),
+            migrator.add_column("template_version", "task_count", task_count,
+                                allow_not_null=True),
+            DataStep(_fill_authoring_columns)]
+
+
+class DataStep:
+    """Rows a migration fills in after its columns exist, run as one of its operations."""
+
+    def __init__(self, function):
+        self.run = function
+
+
+def _fill_authoring_columns():
+    database.execute_sql('UPDATE "template" SET "has_unpublished_changes" = %s '
+                         'WHERE "version" > 0' % ("0" if is_sqlite() else "FALSE"))
+    rows = database.execute_sql('SELECT "id", "snapshot" FROM "template_version"').fetchall()
+    for row_id, snapshot in rows:
+        if isinstance(snapshot, str):
+            snapshot = json.loads(snapshot)
+        database.execute_sql(f'UPDATE "template_version" SET "task_count" = {database.param} '
+                             f'WHERE "id" = {database.param}',
+                             (len(snapshot.get("tasks") or []), row_id))
+
+
+MIGRATIONS = {2: add_run_revision, 3: drop_prefix_indexes, 4: add_api_key_scope,
+              5: add_template_authoring}
 LATEST = max(MIGRATIONS)
 
 

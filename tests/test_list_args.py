@@ -192,7 +192,8 @@ def test_each_list_declares_its_arguments_in_one_schema():
                                queries.RunListArgs, queries.RunTaskListArgs)}
     paging = {"limit": ("Limit", 20), "cursor": ("OptionalId", None)}
     assert declared == {
-        "TemplateListArgs": {**paging, "is_published": ("QueryBoolean", None)},
+        "TemplateListArgs": {**paging, "is_published": ("QueryBoolean", None),
+                             "archived": ("QueryBoolean", False)},
         "TemplateTaskListArgs": paging,
         "RunListArgs": {**paging, "template_id": ("OptionalId", None),
                         "status": ("Choice", None)},

@@ -9,6 +9,7 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     JSONField,
+    TextField,
 )
 from test_run_helpers import RUNS, patch, tasks_of
 
@@ -29,7 +30,45 @@ from nextstep.models import (
     database,
 )
 from nextstep.models.base import BaseModel, IdField, TimestampField
+from nextstep.schemas.template import TemplateTaskSchema
 from nextstep.services.keys import KEY_PREFIX, digest_of
+
+
+class TemplateV1(BaseModel):
+    """The `template` table before migration 5 (no authoring columns)."""
+
+    id = IdField()
+    team = ForeignKeyField(Team, on_delete="CASCADE")
+    title = CharField(max_length=255)
+    description = TextField(null=True)
+    cover_image = TextField(null=True)
+    icon = CharField(null=True)
+    icon_type = CharField(null=True)
+    visibility = CharField(default="private")
+    is_published = BooleanField(default=False)
+    version = IntegerField(default=0)
+    created_at = TimestampField(default=utcnow)
+    updated_at = TimestampField(default=utcnow)
+
+    class Meta:
+        table_name = "template"
+        indexes = (
+            (("team", "created_at", "id"), False),
+            (("team", "is_published", "created_at", "id"), False),
+        )
+
+
+class TemplateVersionV1(BaseModel):
+    """The `template_version` table before migration 5 (no task_count)."""
+
+    template = ForeignKeyField(TemplateV1, on_delete="CASCADE")
+    version = IntegerField()
+    snapshot = JSONField()
+    created_at = TimestampField(default=utcnow)
+
+    class Meta:
+        table_name = "template_version"
+        indexes = ((("template", "version"), True),)
 
 
 class RunV1(BaseModel):
@@ -38,7 +77,7 @@ class RunV1(BaseModel):
 
     id = IdField()
     team = ForeignKeyField(Team, on_delete="CASCADE")
-    template = ForeignKeyField(Template, on_delete="CASCADE")
+    template = ForeignKeyField(TemplateV1, on_delete="CASCADE")
     template_version = IntegerField()
     title = CharField(max_length=255)
     status = CharField(default="active")
@@ -79,16 +118,36 @@ class ApiKeyV1(BaseModel):
         table_name = "api_key"
 
 
-V1_MODELS = [Team, Member, ApiKeyV1, Template, Section, TemplateTask, CustomElement,
-             TemplateVersion, RunV1, RunTask, Event]  # in creation order (foreign keys)
+V1_MODELS = [Team, Member, ApiKeyV1, TemplateV1, Section, TemplateTask, CustomElement,
+             TemplateVersionV1, RunV1, RunTask, Event]  # in creation order (foreign keys)
 V1_COLUMNS = {model: [field.column_name for field in model._meta.sorted_fields]
               for model in V1_MODELS}
 NEEDS_MIGRATING = (f"The database schema is at version 1 and this NextStep needs version "
                    f"{LATEST}; run `nextstep init-db` to migrate it (no data is lost).")
 
 
+def published_v1_template(team):
+    """A published two-task template written as the code before migration 5 wrote it."""
+    now = utcnow()
+    template = TemplateV1.create(id=new_id(), team=team, title="Onboarding",
+                                 visibility="team", is_published=True, version=1,
+                                 created_at=now, updated_at=now)
+    tasks = [TemplateTask.create(template=template.id, title=f"Task {n + 1}", position=n,
+                                 webhook_enabled=n == 1, created_at=now, updated_at=now)
+             for n in range(2)]
+    for task in tasks:
+        task.element_rows = []
+    snapshot = {"template": {"id": template.id, "title": template.title, "version": 1,
+                             "sections": []},
+                "tasks": TemplateTaskSchema(many=True).dump(tasks)}
+    TemplateVersionV1.create(template=template, version=1, snapshot=snapshot,
+                             created_at=now)
+    template.task_rows = tasks
+    return template
+
+
 @pytest.fixture
-def version_1(app, make_member, make_template):
+def version_1(app, make_member):
     """A database as the code before schema versions left it, with a team, a key, a
     published two-task template and a started run with its tasks and event."""
     drop_tables()
@@ -98,7 +157,7 @@ def version_1(app, make_member, make_template):
     key = KEY_PREFIX + secrets.token_hex(16)
     ApiKeyV1.create(team=team, created_by=make_member(team, role="owner"), name="old key",
                     digest=digest_of(key), prefix=key[:13], last_four=key[-4:])
-    template = make_template(team, tasks=[{}, {"webhook_enabled": True}])
+    template = published_v1_template(team)
     now = utcnow()
     run = RunV1.create(id=new_id(), team=team, template=template, template_version=1,
                        title="Started before the migration", timezone="UTC",
@@ -293,3 +352,12 @@ def test_serve_refuses_a_database_without_tables_in_one_sentence(database_url, t
     status, _stdout, stderr = server.run_to_exit(timeout=60)
     assert (status, stderr) == (1, "Error: The database has no NextStep tables; run "
                                    "`nextstep init-db`.\n")
+
+
+def test_migration_5_fills_the_authoring_columns_from_what_was_there(version_1, runner,
+                                                                    make_team):
+    draft = TemplateV1.create(id=new_id(), team=Team.get(), title="Never published")
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    rows = {t.id: (t.has_unpublished_changes, t.archived_at) for t in Template.select()}
+    assert rows == {version_1["template"].id: (False, None), draft.id: (True, None)}
+    assert [(v.version, v.task_count) for v in TemplateVersion.select()] == [(1, 2)]

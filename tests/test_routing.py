@@ -46,8 +46,8 @@ def test_an_unknown_method_still_needs_a_key_first(client):
 
 
 @pytest.mark.parametrize("path, allow", [
-    ("/process-templates", "GET, HEAD, OPTIONS"),
-    ("/process-templates/abc/tasks", "GET, HEAD, OPTIONS"),
+    ("/process-templates", "GET, HEAD, OPTIONS, POST"),
+    ("/process-templates/abc/tasks", "GET, HEAD, OPTIONS, POST"),
     ("/process-runs", "GET, HEAD, OPTIONS, POST"),
     ("/process-runs/abc/tasks/def", "GET, HEAD, OPTIONS, PATCH"),
     ("/health", "GET, HEAD, OPTIONS"),

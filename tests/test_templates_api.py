@@ -41,7 +41,8 @@ def test_a_template_in_full(client, auth, team, make_member, make_template):
     assert response.json == {"data": {
         "id": template.id, "title": "Onboarding", "description": "For new hires",
         "cover_image": None, "icon": "rocket", "icon_type": "emoji", "visibility": "team",
-        "is_published": True, "version": 1,
+        "is_published": True, "version": 1, "has_unpublished_changes": False,
+        "is_archived": False, "archived_at": None,
         "sections": [{"id": section.id, "title": "Before day one", "description": None,
                       "order": 0, "color": None}],
         "created_at": stamp(template.created_at), "updated_at": stamp(template.updated_at)}}

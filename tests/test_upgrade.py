@@ -102,8 +102,8 @@ def test_the_old_keys_work_as_write_keys_after_the_upgrade(last_release):
     beta = {"Authorization": f"Bearer {made['keys']['beta']}"}
     listed = client.get("/api/v1/process-templates", headers=beta).get_json()["data"]
     assert [t["id"] for t in listed] == [made["templates"]["draft"]]
-    authoring = client.get(f"/api/v1/process-templates/{made['templates']['simple']}/export",
-                           headers=acme)
+    authoring = client.post(f"/api/v1/process-templates/{made['templates']['simple']}/publish",
+                            headers=acme)
     assert (authoring.status_code, authoring.get_json()["error"]["details"]) == (
         403, {"required_scope": "admin"})
     revoked = {"Authorization": f"Bearer {made['keys']['revoked']}"}

@@ -9,6 +9,7 @@ from ..errors import DATABASE_DOWN, unavailable
 from ..models import database
 from .access_log import register_access_log
 from .auth import authenticate
+from .authoring import authoring
 from .errors import register_error_handlers
 from .guards import refuse_hostile_url
 from .health import health
@@ -30,6 +31,7 @@ def build_blueprint():
     api.register_blueprint(templates)
     api.register_blueprint(template_export)
     api.register_blueprint(runs)
+    api.register_blueprint(authoring)
     add_catch_all(api)
     register_error_handlers(api)
     api.before_request(open_connection)

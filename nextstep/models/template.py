@@ -32,6 +32,9 @@ class Template(BaseModel):
     version = IntegerField(default=0)
     created_at = TimestampField(default=utcnow)
     updated_at = TimestampField(default=utcnow)
+    # Authoring (migration 5): set by every accepted edit, cleared by publishing.
+    has_unpublished_changes = BooleanField(default=True)
+    archived_at = TimestampField(null=True)
 
     class Meta:
         indexes = (
@@ -95,6 +98,7 @@ class TemplateVersion(BaseModel):
     version = IntegerField()
     snapshot = JsonField()
     created_at = TimestampField(default=utcnow)
+    task_count = IntegerField(default=0)  # migration 5: the versions list reads no snapshot
 
     class Meta:
         indexes = ((("template", "version"), True),)

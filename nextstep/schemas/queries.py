@@ -87,6 +87,9 @@ class TemplateListArgs(ListArgs):
 
     is_published = QueryBoolean(load_default=None, metadata={
         "description": "Only published (`true`) or unpublished (`false`) templates."})
+    archived = QueryBoolean(load_default=False, metadata={
+        "description": "`true`: only archived templates; `false` (the default): only the "
+                       "templates in use."})
 
 
 class TemplateTaskListArgs(ListArgs):
@@ -104,3 +107,7 @@ class RunListArgs(ListArgs):
 
 class RunTaskListArgs(ListArgs):
     """GET /process-runs/:id/tasks."""
+
+
+class VersionListArgs(ListArgs):
+    """GET /process-templates/:id/versions; the cursor is a version number."""

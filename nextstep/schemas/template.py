@@ -31,6 +31,9 @@ class TemplateSchema(OutputSchema):
     visibility = fields.String()
     is_published = fields.Boolean()
     version = fields.Integer()
+    has_unpublished_changes = fields.Boolean()
+    is_archived = fields.Function(lambda template: template.archived_at is not None)
+    archived_at = Timestamp()
     # `section_rows` is set by the query that loaded the page.
     sections = fields.List(fields.Nested(SectionSchema), attribute="section_rows")
     created_at = Timestamp()
@@ -85,3 +88,62 @@ def template_task_shape(task):
         "custom_elements": [template_element_shape(e) for e in task.element_rows],
         "created_at": format_timestamp(data["created_at"]),
         "updated_at": format_timestamp(data["updated_at"])}
+
+
+class VersionElementSchema(OutputSchema):
+    """An element of a published version (a read-only mapping of models/snapshot.py)."""
+
+    id = fields.String()
+    type = fields.String()
+    label = fields.String()
+    required = fields.Boolean()
+    display_only = fields.Function(lambda element: element["type"] in DISPLAY_ELEMENT_TYPES)
+    options = fields.Function(lambda element: list(element["options"])
+                              if element["options"] is not None else None)
+
+
+class VersionTaskSchema(OutputSchema):
+    """A task of a published version, keyed as a template task is (no timestamps: a
+    version holds content only)."""
+
+    id = fields.String()
+    title = fields.String()
+    description = fields.String(allow_none=True)
+    order = fields.Integer(attribute="position")
+    section_id = fields.String(allow_none=True)
+    type = fields.String()
+    is_essential = fields.Boolean()
+    webhook_enabled = fields.Boolean()
+    assignee = fields.String(attribute="assignee_id", allow_none=True)
+    due_date = fields.Function(lambda task: dict(task.due_date) if task.due_date else None)
+    depends_on = fields.Function(lambda task: list(task.depends_on))
+    custom_elements = fields.List(fields.Nested(VersionElementSchema), attribute="elements")
+
+
+class VersionTemplateSchema(OutputSchema):
+    id = fields.String(attribute="template_id")
+    version = fields.Integer()
+    title = fields.String()
+    description = fields.String(allow_none=True)
+    cover_image = fields.String(allow_none=True)
+    icon = fields.String(allow_none=True)
+    icon_type = fields.String(allow_none=True)
+
+
+class VersionSchema(OutputSchema):
+    """GET /process-templates/:id/versions/:version: what runs of that version started
+    from. Dumps {"version", "created_at", "snapshot": a models.snapshot.Snapshot}."""
+
+    version = fields.Integer()
+    created_at = Timestamp()
+    template = fields.Nested(VersionTemplateSchema, attribute="snapshot")
+    sections = fields.List(fields.Nested(SectionSchema), attribute="snapshot.sections")
+    tasks = fields.List(fields.Nested(VersionTaskSchema), attribute="snapshot.tasks")
+
+
+class VersionSummarySchema(OutputSchema):
+    """An item of GET /process-templates/:id/versions."""
+
+    version = fields.Integer()
+    created_at = Timestamp()
+    task_count = fields.Integer()

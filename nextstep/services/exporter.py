@@ -11,6 +11,7 @@ import json
 import re
 import unicodedata
 
+from ..due_rules import counting_from, origin_task
 from ..models import CustomElement, Member, Section, TemplateTask
 from ..schemas.exporter import ExportFileSchema
 from .templates import attach_children
@@ -95,7 +96,7 @@ def _rule(rule, task_keys):
     if rule["type"] == "fixed":
         return {"type": "fixed", "at": rule["at"]}
     origin = rule["from"]
-    if origin.startswith("task:"):
-        origin = "task:" + _task_ref(origin[5:], task_keys)
+    if origin_task(rule) is not None:
+        origin = counting_from(rule, _task_ref(origin_task(rule), task_keys))["from"]
     return {"type": "relative", "from": origin, "offset": rule["offset"],
             "business_days": bool(rule.get("business_days", False))}

@@ -6,9 +6,10 @@ row its own id, and rewrites references (`depends_on`, `task:<key>` due dates) t
 import json
 
 from marshmallow import ValidationError
+from peewee import chunked
 
 from ..client_input import MAX_DEPTH, TooDeep, check_data, loads_text, printable
-from ..db import transaction
+from ..db import execute, insert_statement, prepare, transaction
 from ..due_rules import counting_from, origin_task
 from ..errors import APIError, not_found
 from ..ids import new_id, utcnow
@@ -16,6 +17,7 @@ from ..models import CustomElement, Member, Section, Template, TemplateTask
 from ..schemas.importer import TOP_LEVEL, TemplateFileSchema, error_paths, path_order
 from .publishing import publish_template
 
+INSERT_BATCH = 200  # rows per INSERT: under SQLite's and PostgreSQL's bound-parameter caps
 JSON_TYPES = {dict: "an object", list: "an array", str: "a string", int: "a number",
               float: "a number", bool: "a boolean", type(None): "null"}
 TEMPLATE_FIELDS = ("title", "description", "cover_image", "icon", "icon_type")
@@ -83,8 +85,9 @@ def import_template(team, data, publish=False, template=None):
     except ValidationError as error:
         raise TemplateImportError(error_paths(error.messages)) from None
     members = check_references(team, content)
+    plan = plan_template(team, content, members, template)
     with transaction():
-        template = write_template(team, content, members, template)
+        template = write_template(plan)
         if publish:
             template = publish_template(template)
     return template
@@ -131,7 +134,9 @@ def check_references(team, content):
                 errors.append((f"{path}.due_date.from",
                                "A due date cannot be relative to its own task."))
     members = _assignees(team, tasks, errors)
-    errors.extend(_cycles(tasks, task_index))
+    errors.extend(find_cycles(tasks, task_index))
+    errors.extend(find_cycles(tasks, task_index, due_date_origin, "due_date.from",
+                              "Due date cycle"))
     if errors:
         raise TemplateImportError(sorted(errors, key=path_order))
     return members
@@ -153,13 +158,21 @@ def _assignees(team, tasks, errors):
     return members
 
 
-def _cycles(tasks, task_index):
-    """One fault per dependency cycle, at the cycle's first task in file order.
+def due_date_origin(task):
+    """[the task key or id a due date counts from], or [] for none or the run start."""
+    origin = origin_task(task["due_date"])
+    return [] if origin is None else [origin]
+
+
+def find_cycles(tasks, task_index, refs=lambda task: task["depends_on"], field="depends_on",
+            what="Dependency cycle"):
+    """One fault per cycle of `refs` (dependencies, or what due dates count from), at the
+    cycle's first task in file order.
 
     Unknown and self references are reported elsewhere and skipped here. Depth-first
     without recursion, so a long chain of tasks cannot exhaust the stack.
     """
-    needs = [[task_index[key] for key in task["depends_on"] if task_index.get(key, i) != i]
+    needs = [[task_index[key] for key in refs(task) if task_index.get(key, i) != i]
              for i, task in enumerate(tasks)]
     state, faults = {}, {}
     for root in range(len(tasks)):
@@ -177,56 +190,70 @@ def _cycles(tasks, task_index):
                 start = cycle.index(min(cycle))
                 cycle = cycle[start:] + cycle[:start]
                 names = " -> ".join(tasks[k]["key"] for k in cycle + [cycle[0]])
-                faults.setdefault(cycle[0], f"Dependency cycle: {names}.")
+                faults.setdefault(cycle[0], f"{what}: {names}.")
             elif j not in state:
                 state[j] = "open"
                 path.append(j)
                 pending.append(iter(needs[j]))
-    return [(f"tasks.{i}.depends_on", faults[i]) for i in sorted(faults)]
+    return [(f"tasks.{i}.{field}", faults[i]) for i in sorted(faults)]
 
 
-def _clear(template):
-    """Remove a template's draft content; published snapshots stay as they are."""
-    task_ids = TemplateTask.select(TemplateTask.id).where(TemplateTask.template == template)
-    CustomElement.delete().where(CustomElement.task.in_(task_ids)).execute()
-    TemplateTask.delete().where(TemplateTask.template == template).execute()
-    Section.delete().where(Section.template == template).execute()
-
-
-def write_template(team, content, members, template):
-    """Insert the checked content; ids are drawn first so references can name them."""
+def plan_template(team, content, members, template=None):
+    """Every row of the checked content and the statements that write them, prepared
+    before the write transaction; ids are drawn first so references can name them.
+    `template` is the one whose draft content is replaced, or None for a new one."""
     now = utcnow()
     fields = {name: content[name] for name in TEMPLATE_FIELDS}
     if template is None:
-        template = Template.create(team=team, created_at=now, updated_at=now, **fields)
+        row = Template(id=new_id(), team=team, created_at=now, updated_at=now, **fields)
+        head = [prepare(Template.insert(row.__data__))]
     else:
-        _clear(template)
-        Template.update(updated_at=now, **fields).where(Template.id == template.id).execute()
-        template = Template.get_by_id(template.id)
-    section_ids = {}
-    for position, spec in enumerate(content["sections"]):
-        row = Section.create(template=template, position=position, title=spec["title"],
-                             description=spec["description"], color=spec["color"])
-        if spec.get("key") is not None:
-            section_ids[spec["key"]] = row.id
+        row = Template(**dict(template.__data__, updated_at=now, has_unpublished_changes=True,
+                              **fields))
+        task_ids = TemplateTask.select(TemplateTask.id).where(TemplateTask.template == row.id)
+        head = [prepare(CustomElement.delete().where(CustomElement.task.in_(task_ids))),
+                prepare(TemplateTask.delete().where(TemplateTask.template == row.id)),
+                prepare(Section.delete().where(Section.template == row.id)),
+                prepare(Template.update(updated_at=now, has_unpublished_changes=True, **fields)
+                        .where(Template.id == row.id))]
+    sections = [{"id": new_id(), "template": row.id, "title": spec["title"],
+                 "description": spec["description"], "position": position,
+                 "color": spec["color"]} for position, spec in enumerate(content["sections"])]
+    section_ids = {spec["key"]: sections[i]["id"] for i, spec in enumerate(content["sections"])
+                   if spec.get("key") is not None}
     tasks = content["tasks"]
     ids = [new_id() for _ in tasks]
     task_ids = {task["key"]: ids[i] for i, task in enumerate(tasks) if task.get("key")}
+    task_rows, element_rows = [], []
     for position, spec in enumerate(tasks):
         rule = spec["due_date"]
         if origin_task(rule) is not None:
             rule = counting_from(rule, task_ids[origin_task(rule)])
-        assignee = (members[spec["assignee"].strip().lower()]
+        assignee = (members[spec["assignee"].strip().lower()].id
                     if spec["assignee"] is not None else None)
-        TemplateTask.create(
-            id=ids[position], template=template, position=position, title=spec["title"],
-            description=spec["description"], section=section_ids.get(spec["section"]),
-            type=spec["type"], is_essential=spec["is_essential"],
-            webhook_enabled=spec["webhook_enabled"], assignee=assignee,
-            due_date=rule, depends_on=[task_ids[key] for key in spec["depends_on"]],
-            created_at=now, updated_at=now)
-        for index, element in enumerate(spec["custom_elements"]):
-            CustomElement.create(task=ids[position], position=index, type=element["type"],
-                                 label=element["label"], required=element["required"],
-                                 options=element["options"])
+        task_rows.append({
+            "id": ids[position], "template": row.id, "section": section_ids.get(spec["section"]),
+            "title": spec["title"], "description": spec["description"], "position": position,
+            "type": spec["type"], "is_essential": spec["is_essential"],
+            "webhook_enabled": spec["webhook_enabled"], "assignee": assignee,
+            "due_date": rule, "depends_on": [task_ids[key] for key in spec["depends_on"]],
+            "created_at": now, "updated_at": now})
+        element_rows += [{"id": new_id(), "task": ids[position], "type": element["type"],
+                          "label": element["label"], "required": element["required"],
+                          "options": element["options"], "position": index}
+                         for index, element in enumerate(spec["custom_elements"])]
+    statements = head + [insert_statement(model, batch)
+                         for model, rows in ((Section, sections), (TemplateTask, task_rows),
+                                             (CustomElement, element_rows))
+                         for batch in chunked(rows, INSERT_BATCH)]
+    row.section_rows = [Section(**section) for section in sections]
+    return row, statements
+
+
+def write_template(plan):
+    """Run a plan's statements (inside the caller's transaction); the Template, with its
+    `section_rows` set."""
+    template, statements = plan
+    for statement in statements:
+        execute(statement)
     return template

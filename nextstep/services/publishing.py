@@ -25,10 +25,13 @@ def publish_template(template):
         # The increment happens in the UPDATE, which locks the row: two publishes at once
         # take versions n+1 and n+2, never both n+1.
         Template.update(version=Template.version + 1, is_published=True, visibility="team",
+                        has_unpublished_changes=False,
                         updated_at=now).where(Template.id == template.id).execute()
         template = Template.get_by_id(template.id)
+        snapshot = build_snapshot(template)
         TemplateVersion.create(template=template, version=template.version,
-                               snapshot=build_snapshot(template), created_at=now)
+                               snapshot=snapshot, task_count=len(snapshot["tasks"]),
+                               created_at=now)
     return template
 
 

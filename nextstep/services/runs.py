@@ -6,7 +6,7 @@ needed, then run, tasks in one bulk insert, event), and the answer is built from
 in memory, never re-read. Every row and statement is prepared before the write
 transaction begins.
 """
-from peewee import chunked
+from peewee import IntegrityError, chunked
 
 from ..db import PreparedQuery, execute, insert_statement, prepare, transaction
 from ..errors import APIError, conflict, not_found, validation_error
@@ -30,6 +30,9 @@ def start_run(team, data, render=None):
     """Start a run from `data` (loaded by RunStartSchema); returns `render(run)` (the Run
     itself by default), produced before the transaction commits."""
     template = get_template(team, data["template_id"])
+    if template.archived_at is not None:
+        raise conflict("template_archived",
+                       "The process template is archived; unarchive it to start runs")
     snapshot = published_snapshot(template)
     if snapshot is None:
         raise conflict("template_not_published",
@@ -83,10 +86,15 @@ def _write_run(team, template, snapshot, elements, data, actor, render):
     statements += [insert_statement(RunTask, batch) for batch in chunked(rows, INSERT_BATCH)]
     created = events.prepare(team.id, [events.run_created(run, events.person(actor),
                                                           len(rows), now)], now)
-    with transaction():
-        for statement in statements:
-            execute(statement)
-        events.record(created)
+    try:
+        with transaction():
+            for statement in statements:
+                execute(statement)
+            events.record(created)
+    except IntegrityError:
+        # The template was deleted (DELETE /process-templates/:id) after it was read: the
+        # run's foreign key finds no row. As if the request had come a moment later.
+        raise not_found("Process template not found") from None
     return answer
 
 

@@ -45,17 +45,21 @@ def template_with_sections(team, template_id):
 
 
 TEMPLATES = Pager(lambda team_id: Template.select().where(Template.team == team_id),
-                  NEWEST_FIRST, filters={"is_published": lambda published: (
-                      Template.is_published == Value(published, converter=False))})
+                  NEWEST_FIRST, filters={
+                      "is_published": lambda published: (
+                          Template.is_published == Value(published, converter=False)),
+                      "archived": {False: Template.archived_at.is_null(),
+                                   True: Template.archived_at.is_null(False)}})
 TEMPLATE_TASKS = Pager(lambda template_id: TemplateTask.select().where(
     TemplateTask.template == template_id), BY_POSITION)
 
 
-def templates_page(team, limit, cursor, is_published=None):
+def templates_page(team, limit, cursor, is_published=None, archived=False):
     """A page of the team's templates, newest first, each with its `section_rows`; a
     cursor is any of the team's templates, whatever the filter."""
-    page = TEMPLATES.page([team.id], cursor, limit, is_published=is_published)
-    attach_children(page.items, Section.template, "section_rows")
+    page = TEMPLATES.page([team.id], cursor, limit, is_published=is_published,
+                          archived=archived)
+    attach_sections(page.items)
     return page
 
 
@@ -64,8 +68,18 @@ def template_tasks_page(team, template_id, limit, cursor):
     404 for a template that is not the team's, 400 for a cursor of another template."""
     template = get_template(team, template_id)
     page = TEMPLATE_TASKS.page([template.id], cursor, limit)
-    attach_children(page.items, CustomElement.task, "element_rows")
+    attach_elements(page.items)
     return page
+
+
+def attach_sections(templates):
+    """Each template with its `section_rows` (one query)."""
+    return attach_children(templates, Section.template, "section_rows")
+
+
+def attach_elements(tasks):
+    """Each template task with its `element_rows` (one query)."""
+    return attach_children(tasks, CustomElement.task, "element_rows")
 
 
 def attach_children(parents, foreign_key, name):
