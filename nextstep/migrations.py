@@ -38,7 +38,15 @@ def add_run_revision(migrator):
     return [migrator.add_column("run", "revision", revision, allow_not_null=True)]
 
 
-MIGRATIONS = {2: add_run_revision}
+def add_webhooks(migrator):
+    """6: webhook subscriptions, their deliveries and attempts (contract §11): new tables
+    only, created as the models define them at version 6, in the migration's transaction."""
+    from .models import Attempt, Delivery, Webhook
+    database.create_tables([Webhook, Delivery, Attempt], safe=True)
+    return []
+
+
+MIGRATIONS = {2: add_run_revision, 6: add_webhooks}
 LATEST = max(MIGRATIONS)
 
 
@@ -70,7 +78,7 @@ def migrate_to_latest():
             if not SchemaVersion.select().exists():
                 _record(PRE_VERSIONING)
     migrator = SchemaMigrator.from_database(database)
-    for version in range(before + 1, LATEST + 1):
+    for version in sorted(n for n in MIGRATIONS if n > before):
         with migrator.migration_context():
             if _locked_version() >= version:  # another init-db got there first
                 continue

@@ -16,6 +16,7 @@ from .request_id import request_id
 from .routing import ApiBlueprint, add_catch_all
 from .runs import runs
 from .templates import templates
+from .webhooks import webhooks
 
 PUBLIC_ENDPOINTS = {"health.check_health"}
 log = logging.getLogger("nextstep")
@@ -27,6 +28,7 @@ def build_blueprint():
     api.register_blueprint(health)
     api.register_blueprint(templates)
     api.register_blueprint(runs)
+    api.register_blueprint(webhooks)
     add_catch_all(api)
     register_error_handlers(api)
     api.before_request(open_connection)

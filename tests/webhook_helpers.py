@@ -1,0 +1,71 @@
+"""Shared by the webhook tests: admin keys, a real local receiver, a worker run to idle."""
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+HOOK_URL = "https://hooks.example.com/catch/1"
+ADMIN_SCOPE = None  # "admin" once key scopes are enforced (branch `scopes`)
+
+
+def admin_key(make_key, team):
+    """(plaintext, row) of a key that may manage webhooks; the one place the scope is set."""
+    if ADMIN_SCOPE is None:
+        return make_key(team)
+    return make_key(team, scope=ADMIN_SCOPE)
+
+
+def bearer(key):
+    return {"Authorization": f"Bearer {key}"}
+
+
+class Receiver:
+    """An HTTP server on 127.0.0.1 in a thread, recording each request. `answers` is a list
+    of (status, body) served in turn (the last one repeats)."""
+
+    def __init__(self, answers=((200, "ok"),)):
+        self.answers = list(answers)
+        self.requests = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.requests.append({"path": self.path, "headers": dict(self.headers),
+                                              "body": body})
+                    index = min(len(receiver.requests), len(receiver.answers)) - 1
+                    status, text = receiver.answers[index]
+                data = text.encode() if isinstance(text, str) else text
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(data)))
+                if 300 <= status < 400:
+                    self.send_header("Location", receiver.url + "/elsewhere")
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def payloads(self):
+        return [json.loads(r["body"]) for r in self.requests]
+
+
+@pytest.fixture
+def receiver():
+    with Receiver() as running:
+        yield running
