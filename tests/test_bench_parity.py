@@ -63,8 +63,8 @@ def test_the_traced_sql_is_what_each_endpoint_needs(compared):
             for slug in SLUGS}
     assert sent == {
         "post": ["SELECT api_key", "SELECT template", "SELECT template_version",
-                 "SELECT webhook", "BEGIN IMMEDIATE", "INSERT run", f"INSERT run_task x{TASK_COUNT}",
-                 "INSERT event", "COMMIT"],
+                 "SELECT webhook", "BEGIN IMMEDIATE", "INSERT run",
+                 f"INSERT run_task x{TASK_COUNT}", "INSERT event", "COMMIT"],
         "run": ["SELECT api_key", "SELECT run"],
         "runs": ["SELECT api_key", "SELECT run"],
         "run-tasks": ["SELECT api_key", "SELECT run_task"],

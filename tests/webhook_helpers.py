@@ -69,3 +69,34 @@ class Receiver:
 def receiver():
     with Receiver() as running:
         yield running
+
+
+class Clock:
+    """The time the worker sees: real time, moved on by `tick(seconds)`."""
+
+    def __init__(self):
+        from datetime import timedelta
+        self.offset = timedelta()
+
+    @property
+    def now(self):
+        from nextstep.ids import utcnow
+        return utcnow() + self.offset
+
+    def __call__(self):
+        return self.now
+
+    def tick(self, seconds):
+        from datetime import timedelta
+        self.offset += timedelta(seconds=seconds)
+
+
+def local_settings(**changes):
+    """Worker settings for a receiver on 127.0.0.1 over http, short retry delays."""
+    from nextstep.services.delivery import Rules
+    from nextstep.services.worker import WorkerSettings
+    values = {"delays": (0, 60, 120), "timeout": 5,
+              "rules": Rules(allow_http=True, allow_private=True), "concurrency": 2,
+              "poll_seconds": 0.05}
+    values.update(changes)
+    return WorkerSettings(**values)

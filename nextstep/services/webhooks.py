@@ -177,7 +177,7 @@ def _enabled(team, webhook_id):
 
 def delivery_query(webhook):
     """A webhook's deliveries with their event's payload."""
-    return (Delivery.select(Delivery, Event.payload).join(Event)
+    return (Delivery.select(Delivery, Event.id, Event.payload).join(Event)
             .where(Delivery.webhook == webhook.id))
 
 
