@@ -100,3 +100,13 @@ def local_settings(**changes):
               "poll_seconds": 0.05}
     values.update(changes)
     return WorkerSettings(**values)
+
+
+def wait_until(predicate, timeout=30, what="the condition"):
+    """Poll until `predicate()` holds; a generous deadline, for a process to get there."""
+    import time
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout} s")
+        time.sleep(0.05)

@@ -70,6 +70,8 @@ def claim(settings, limit, now=None):
     enabled = Webhook.select(Webhook.id).where(Webhook.enabled == True)  # noqa: E712
     pick = (Delivery.select(Delivery.id).where(_due(now) & Delivery.webhook.in_(enabled))
             .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
+    if not pick.exists():  # an idle poll reads only: no write lock taken
+        return []
     with transaction():
         if not is_sqlite():
             pick = pick.for_update("FOR UPDATE SKIP LOCKED")
@@ -219,7 +221,7 @@ class Worker:
                 prune(self.clock())
 
     def run(self):
-        log.info("webhook worker started")
+        log.debug("webhook worker started")
         while not self.stopping.is_set():
             try:
                 self.maybe_prune()
@@ -229,7 +231,7 @@ class Worker:
                 log.exception("webhook worker: an iteration failed; retrying shortly")
                 self.stopping.wait(max(1.0, self.settings.poll_seconds))
         self._pool.shutdown(wait=True)
-        log.info("webhook worker stopped")
+        log.debug("webhook worker stopped")
 
     def start(self):
         """Run in a daemon thread (inside `nextstep serve`)."""
