@@ -271,5 +271,4 @@ def test_an_unreachable_receiver_is_a_recorded_failure(client, auth, admin, work
     worker.drain()
     delivery = Delivery.get()
     assert (delivery.status, delivery.response_status) == ("pending", None)
-    assert delivery.error.startswith("Cannot connect to 127.0.0.1: ")
-    assert "refused" in delivery.error
+    assert delivery.error == "Cannot connect to 127.0.0.1: connection refused"

@@ -11,6 +11,7 @@ answer a byte at a time cannot hold a worker past the timeout either.
 import base64
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import socket
 import ssl
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.exceptions import ConnectTimeoutError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 USER_AGENT = "NextStep-Webhooks/1"
@@ -220,7 +222,7 @@ def _post_to(address, port, parts, host_header, path, body, headers, deadline, t
         try:
             connection.connect()
         except (OSError, Urllib3Error) as error:
-            if expired.is_set() or isinstance(error, TimeoutError | socket.timeout):
+            if expired.is_set():
                 return Outcome(error=f"Cannot connect to {address}: timed out")
             return Outcome(error=f"Cannot connect to {address}: {_reason(error)}")
         connection.sock.settimeout(max(0.001, deadline - time.monotonic()))
@@ -232,7 +234,7 @@ def _post_to(address, port, parts, host_header, path, body, headers, deadline, t
         status = response.status
         return Outcome(status=status, body=text,
                        error=None if 200 <= status < 300 else _status_error(status))
-    except (OSError, Urllib3Error, ValueError) as error:
+    except (OSError, Urllib3Error, http.client.HTTPException, ValueError) as error:
         if expired.is_set() or isinstance(error, TimeoutError | socket.timeout):
             return Outcome(error=f"Timed out after {timeout} s")
         return Outcome(error=_reason(error))
@@ -248,6 +250,13 @@ def _status_error(status):
 
 
 def _reason(error):
+    """A short sentence for what went wrong; urllib3's wrappers give way to their cause."""
+    if isinstance(error, Urllib3Error) and isinstance(error.__cause__, OSError):
+        error = error.__cause__  # (urllib3's NewConnectionError is a ConnectTimeoutError too)
+    elif isinstance(error, ConnectTimeoutError):
+        return "timed out"
+    if isinstance(error, TimeoutError):
+        return "timed out"
     if isinstance(error, ssl.SSLCertVerificationError):
         return f"TLS certificate not accepted ({error.verify_message})"
     if isinstance(error, ssl.SSLError):
