@@ -206,3 +206,16 @@ def test_serve_refuses_a_database_without_tables_in_one_sentence(database_url, t
     status, _stdout, stderr = server.run_to_exit(timeout=60)
     assert (status, stderr) == (1, "Error: The database has no NextStep tables; run "
                                    "`nextstep init-db`.\n")
+
+
+def test_migration_6_adds_the_webhook_tables_to_a_version_2_database(app):
+    """A database at version 2 (before webhooks) gains the three tables, empty, and works."""
+    from nextstep.migrations import migrate_to_latest
+    from nextstep.models import Attempt, Delivery, Webhook
+    database.drop_tables([Attempt, Delivery, Webhook])
+    SchemaVersion.update(version=2).execute()
+    assert "webhook" not in database.get_tables()
+    assert migrate_to_latest() == (2, LATEST)
+    assert {"webhook", "webhook_delivery", "webhook_attempt"} <= set(database.get_tables())
+    assert Webhook.select().count() == Delivery.select().count() == 0
+    assert schema_version() == LATEST
