@@ -39,6 +39,9 @@ DURATION = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d
 JSON_TYPE = "application/json; charset=utf-8"
 NOT_AUTHORIZED = ({"error": {"code": "unauthorized", "message": "A valid API key is required"}},
                   401)
+WRITE_SCOPES = ("write", "admin")
+NEEDS_WRITE = ({"error": {"code": "forbidden", "message": "This request needs a write key",
+                          "details": {"required_scope": "write"}}}, 403)
 
 
 def new_id(length=20):
@@ -83,7 +86,7 @@ def resolve_due(rule, start, zone, ids):
 
 
 def authenticate(db):
-    """The key's row (sql.KEY_COLUMNS: [9] team id, [12] timezone), or None."""
+    """The key's row (sql.KEY_COLUMNS: [9] team id, [12] timezone, [15] scope), or None."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer":
         return None
@@ -233,6 +236,8 @@ def create_app(path, on_connect=None):
     def post_run():
         if g.key is None:
             return answer(NOT_AUTHORIZED)
+        if g.key[15] not in WRITE_SCOPES:
+            return answer(NEEDS_WRITE)
         run = start_run(g.db, g.key, request.get_json())
         if run is None:
             return answer(not_found("Process template"))
@@ -269,6 +274,8 @@ def create_app(path, on_connect=None):
     def patch_run_task(run_id, task_id):
         if g.key is None:
             return answer(NOT_AUTHORIZED)
+        if g.key[15] not in WRITE_SCOPES:
+            return answer(NEEDS_WRITE)
         result = set_values(g.db, g.key, run_id, task_id, request.get_json(silent=True))
         return answer(result if isinstance(result, tuple) else {"data": result})
 

@@ -16,7 +16,7 @@ KEY_COLUMNS = (columns("t1", ("id", "team_id", "created_by_id", "revoked_at", "l
                + ", " + columns("t2", ("id", "email", "is_active", "role"))
                + ", " + columns("t3", ("id", "name", "subdomain", "timezone",
                                        "subscription_status"))
-               + ", " + columns("t1", ("prefix",)))
+               + ", " + columns("t1", ("prefix", "scope")))
 KEY = (f'SELECT {KEY_COLUMNS} FROM "api_key" AS "t1" '
        'INNER JOIN "member" AS "t2" ON ("t1"."created_by_id" = "t2"."id") '
        'INNER JOIN "team" AS "t3" ON ("t1"."team_id" = "t3"."id") '

@@ -10,7 +10,7 @@ A migration function takes the migrator and returns its operations; it spells ou
 columns instead of borrowing the model's field, so it keeps meaning what it meant when
 the model moves on.
 """
-from peewee import SQL, IntegerField
+from peewee import SQL, CharField, IntegerField
 from playhouse.migrate import SchemaMigrator
 
 from .db import is_sqlite
@@ -38,6 +38,13 @@ def add_run_revision(migrator):
     return [migrator.add_column("run", "revision", revision, allow_not_null=True)]
 
 
+def add_api_key_scope(migrator):
+    """4: `api_key.scope` (read, write or admin); keys made before scopes are `write`, as
+    they could do everything but author before, and authoring did not exist."""
+    scope = CharField(max_length=5, default="write", constraints=[SQL("DEFAULT 'write'")])
+    return [migrator.add_column("api_key", "scope", scope, allow_not_null=True)]
+
+
 def add_webhooks(migrator):
     """6: webhook subscriptions, their deliveries and attempts (contract §11): new tables
     only, created as the models define them at version 6, in the migration's transaction."""
@@ -46,7 +53,7 @@ def add_webhooks(migrator):
     return []
 
 
-MIGRATIONS = {2: add_run_revision, 6: add_webhooks}
+MIGRATIONS = {2: add_run_revision, 4: add_api_key_scope, 6: add_webhooks}
 LATEST = max(MIGRATIONS)
 
 
@@ -78,7 +85,7 @@ def migrate_to_latest():
             if not SchemaVersion.select().exists():
                 _record(PRE_VERSIONING)
     migrator = SchemaMigrator.from_database(database)
-    for version in sorted(n for n in MIGRATIONS if n > before):
+    for version in sorted(n for n in MIGRATIONS if n > before):  # a gap is harmless
         with migrator.migration_context():
             if _locked_version() >= version:  # another init-db got there first
                 continue

@@ -109,10 +109,11 @@ def make_member(app):
 
 @pytest.fixture
 def make_key(app, make_member):
-    """Returns (plaintext key, ApiKey row) for a new owner of `team`."""
-    def make(team, member=None, name="test key"):
+    """Returns (plaintext key, ApiKey row) for a new owner of `team`; a `write` key unless
+    `scope` says otherwise."""
+    def make(team, member=None, name="test key", scope="write"):
         member = member or make_member(team, role="owner")
-        row, plaintext = create_api_key(team, member, name)
+        row, plaintext = create_api_key(team, member, name, scope)
         return plaintext, row
     return make
 

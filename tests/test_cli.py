@@ -136,10 +136,34 @@ def test_create_api_key_prints_a_working_key_last_and_stores_its_digest(
                  "--name", " zapier ")
     key, row = result.stdout.splitlines()[-1], ApiKey.get()
     assert KEY_PATTERN.match(key)
-    assert result.stdout.splitlines()[0] == (f'Created API key {row.id} "zapier" for team '
-                                             f"acme. It is shown only this once: store it now.")
-    assert (row.digest, row.prefix, row.last_four) == (digest_of(key), key[:13], key[-4:])
+    assert result.stdout.splitlines()[0] == (f'Created API key {row.id} "zapier" with scope '
+                                             f"write for team acme. It is shown only this "
+                                             f"once: store it now.")
+    assert (row.digest, row.prefix, row.last_four, row.scope) == (
+        digest_of(key), key[:13], key[-4:], "write")
     assert get(client, key).status_code == 200
+
+
+@pytest.mark.parametrize("scope", ["read", "write", "admin"])
+def test_create_api_key_takes_a_scope(runner, team, make_member, scope):
+    make_member(team, email="boss@example.com", role="owner")
+    result = run(runner, "create-api-key", "--team", "acme", "--by", "boss@example.com",
+                 "--name", "dashboard", "--scope", scope)
+    row = ApiKey.get()
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith(
+        f'Created API key {row.id} "dashboard" with scope {scope} for team acme.')
+    assert row.scope == scope
+
+
+def test_create_api_key_refuses_an_unknown_scope(runner, team, make_member):
+    make_member(team, email="boss@example.com", role="owner")
+    result = run(runner, "create-api-key", "--team", "acme", "--by", "boss@example.com",
+                 "--name", "k", "--scope", "owner")
+    assert result.exit_code == 2
+    assert "Invalid value for '--scope': 'owner' is not one of 'read', 'write', 'admin'." in (
+        result.stderr)
+    assert ApiKey.select().count() == 0
 
 
 @pytest.mark.parametrize("by, name, message", [
@@ -165,20 +189,20 @@ def test_create_api_key_is_refused(runner, team, make_team, make_member, by, nam
 
 def test_list_api_keys_shows_a_table_and_never_a_key(runner, client, team, make_key):
     first, first_row = make_key(team, name="zapier")
-    second, second_row = make_key(team, name="dashboard")
+    second, second_row = make_key(team, name="dashboard", scope="read")
     get(client, first)
     run(runner, "revoke-api-key", "--team", "acme", second_row.id)
     result = run(runner, "list-api-keys", "--team", "acme")
     assert result.exit_code == 0, result.output
     header, *lines = result.stdout.splitlines()
-    assert header.split() == ["ID", "NAME", "PREFIX", "LAST", "4", "CREATED", "LAST", "USED",
-                              "REVOKED"]
+    assert header.split() == ["ID", "NAME", "SCOPE", "PREFIX", "LAST", "4", "CREATED", "LAST",
+                              "USED", "REVOKED"]
     rows = {line.split()[0]: line.split() for line in lines}
     used, revoked = rows[first_row.id], rows[second_row.id]
-    assert used[:4] == [first_row.id, "zapier", first[:13], first[-4:]]
-    assert used[5] != "-" and used[6] == "-"
-    assert revoked[:4] == [second_row.id, "dashboard", second[:13], second[-4:]]
-    assert revoked[5] == "-" and revoked[6].endswith("Z")
+    assert used[:5] == [first_row.id, "zapier", "write", first[:13], first[-4:]]
+    assert used[6] != "-" and used[7] == "-"
+    assert revoked[:5] == [second_row.id, "dashboard", "read", second[:13], second[-4:]]
+    assert revoked[6] == "-" and revoked[7].endswith("Z")
     for secret in (first, second, first_row.digest, second_row.digest):
         assert secret not in result.output
 

@@ -1,5 +1,7 @@
 """Schema versions: a fresh database starts at the latest, an old one is migrated by
 `nextstep init-db` with every row kept, and a server can check the version it finds."""
+import secrets
+
 import pytest
 from peewee import (
     BooleanField,
@@ -15,7 +17,6 @@ from nextstep.db import drop_tables
 from nextstep.ids import new_id, utcnow
 from nextstep.migrations import LATEST, SchemaError, SchemaVersion, check_schema, schema_version
 from nextstep.models import (
-    ApiKey,
     CustomElement,
     Event,
     Member,
@@ -28,6 +29,7 @@ from nextstep.models import (
     database,
 )
 from nextstep.models.base import BaseModel, IdField, TimestampField
+from nextstep.services.keys import KEY_PREFIX, digest_of
 
 
 class RunV1(BaseModel):
@@ -59,22 +61,43 @@ class RunV1(BaseModel):
         )
 
 
-V1_MODELS = [Team, Member, ApiKey, Template, Section, TemplateTask, CustomElement,
+class ApiKeyV1(BaseModel):
+    """The `api_key` table before scopes (version 1 to 3: every column but `scope`)."""
+
+    id = IdField()
+    team = ForeignKeyField(Team, on_delete="CASCADE")
+    created_by = ForeignKeyField(Member, on_delete="CASCADE")
+    name = CharField()
+    digest = CharField(max_length=64, unique=True)
+    prefix = CharField(max_length=16)
+    last_four = CharField(max_length=4)
+    created_at = TimestampField(default=utcnow)
+    last_used_at = TimestampField(null=True)
+    revoked_at = TimestampField(null=True)
+
+    class Meta:
+        table_name = "api_key"
+
+
+V1_MODELS = [Team, Member, ApiKeyV1, Template, Section, TemplateTask, CustomElement,
              TemplateVersion, RunV1, RunTask, Event]  # in creation order (foreign keys)
-V1_RUN_COLUMNS = [field.column_name for field in RunV1._meta.sorted_fields]
+V1_COLUMNS = {model: [field.column_name for field in model._meta.sorted_fields]
+              for model in V1_MODELS}
 NEEDS_MIGRATING = (f"The database schema is at version 1 and this NextStep needs version "
                    f"{LATEST}; run `nextstep init-db` to migrate it (no data is lost).")
 
 
 @pytest.fixture
-def version_1(app, make_key, make_template):
+def version_1(app, make_member, make_template):
     """A database as the code before schema versions left it, with a team, a key, a
     published two-task template and a started run with its tasks and event."""
     drop_tables()
     for model in V1_MODELS:
         model.create_table()
     team = Team.create(name="Acme", subdomain="acme")
-    key, _row = make_key(team)
+    key = KEY_PREFIX + secrets.token_hex(16)
+    ApiKeyV1.create(team=team, created_by=make_member(team, role="owner"), name="old key",
+                    digest=digest_of(key), prefix=key[:13], last_four=key[-4:])
     template = make_template(team, tasks=[{}, {"webhook_enabled": True}])
     now = utcnow()
     run = RunV1.create(id=new_id(), team=team, template=template, template_version=1,
@@ -96,8 +119,7 @@ def every_row():
     rows = {}
     for model in V1_MODELS:
         table = model._meta.table_name
-        columns = V1_RUN_COLUMNS if model is RunV1 else [
-            f.column_name for f in model._meta.sorted_fields]
+        columns = V1_COLUMNS[model]
         names = ", ".join(f'"{c}"' for c in columns)
         rows[table] = database.execute_sql(
             f'SELECT {names} FROM "{table}" ORDER BY "{columns[0]}"').fetchall()
@@ -113,6 +135,16 @@ def test_a_fresh_database_starts_at_the_latest_version(app):
     assert check_schema() == LATEST
     assert [row.version for row in SchemaVersion.select()] == [LATEST]
     assert "revision" in run_columns()
+
+
+def test_the_scope_column_has_a_database_default(app, team, make_member):
+    """Keys inserted without naming it (as migration 4 treats the old ones) are `write`."""
+    owner = make_member(team, role="owner")
+    database.execute_sql(
+        "INSERT INTO api_key (id, team_id, created_by_id, name, digest, prefix, last_four, "
+        f"created_at) VALUES ('k1', '{team.id}', '{owner.id}', 'k', 'd', 'p', 'l', "
+        "'2026-01-01 00:00:00')")
+    assert database.execute_sql("SELECT scope FROM api_key").fetchall() == [("write",)]
 
 
 def test_the_revision_column_has_a_database_default(app, team, make_template):
@@ -208,14 +240,14 @@ def test_serve_refuses_a_database_without_tables_in_one_sentence(database_url, t
                                    "`nextstep init-db`.\n")
 
 
-def test_migration_6_adds_the_webhook_tables_to_a_version_2_database(app):
-    """A database at version 2 (before webhooks) gains the three tables, empty, and works."""
+def test_migration_6_adds_the_webhook_tables_to_a_version_4_database(app):
+    """A database at version 4 (before webhooks) gains the three tables, empty."""
     from nextstep.migrations import migrate_to_latest
     from nextstep.models import Attempt, Delivery, Webhook
     database.drop_tables([Attempt, Delivery, Webhook])
-    SchemaVersion.update(version=2).execute()
+    SchemaVersion.update(version=4).execute()
     assert "webhook" not in database.get_tables()
-    assert migrate_to_latest() == (2, LATEST)
+    assert migrate_to_latest() == (4, LATEST)
     assert {"webhook", "webhook_delivery", "webhook_attempt"} <= set(database.get_tables())
     assert Webhook.select().count() == Delivery.select().count() == 0
     assert schema_version() == LATEST

@@ -122,7 +122,8 @@ def test_the_cli_block_works_top_to_bottom(tmp_path, database_url, app, script):
     assert f"\n>> line {len(lines)} ok\n" in result.stdout
     members = {m.email: (m.role, m.is_active) for m in Member.select()}
     assert members == {"ana@acme.test": ("owner", True), "ben@acme.test": ("owner", True)}
-    assert ApiKey.get().revoked_at is not None
+    keys = {key.name: (key.scope, key.revoked_at is not None) for key in ApiKey.select()}
+    assert keys == {"Zapier": ("write", True), "Dashboard": ("read", False)}
     template = Template.get()
     assert (template.is_published, template.version) == (True, 1)
 

@@ -226,3 +226,28 @@ def test_unknown_method_and_path(client, admin):
     assert response.status_code == 405
     assert response.headers["Allow"] == "DELETE, GET, HEAD, OPTIONS, PATCH"
     assert client.get("/api/v1/webhooks/x/y", headers=admin).status_code == 404
+
+
+@pytest.mark.parametrize("scope", ["read", "write"])
+def test_a_key_without_the_admin_scope_is_refused_before_anything(client, admin, team,
+                                                                  make_key, scope):
+    hook = created(client, admin)
+    test = client.post(f"/api/v1/webhooks/{hook['id']}/test", headers=admin).get_json()["data"]
+    before = every_row()
+    weak = bearer(make_key(team, scope=scope)[0])
+    base = f"/api/v1/webhooks/{hook['id']}"
+    for method, path, body in [
+            ("post", "/api/v1/webhooks", {"url": HOOK_URL, "events": ALL_EVENTS}),
+            ("get", "/api/v1/webhooks", None), ("get", base, None),
+            ("patch", base, {"enabled": False}), ("delete", base, None),
+            ("post", base + "/rotate-secret", None), ("post", base + "/test", None),
+            ("get", base + "/deliveries", None),
+            ("get", f"{base}/deliveries/{test['id']}", None),
+            ("post", f"{base}/deliveries/{test['id']}/redeliver", None),
+            ("get", "/api/v1/webhooks/nosuchhook", None)]:
+        response = getattr(client, method)(path, headers=weak, json=body)
+        assert (response.status_code, response.get_json()) == (403, {"error": {
+            "code": "forbidden", "message": "This request needs an API key with the admin "
+                                            f"scope; this key's scope is {scope}",
+            "details": {"required_scope": "admin"}}}), (method, path)
+    assert every_row() == before

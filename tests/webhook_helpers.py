@@ -6,14 +6,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 HOOK_URL = "https://hooks.example.com/catch/1"
-ADMIN_SCOPE = None  # "admin" once key scopes are enforced (branch `scopes`)
-
-
 def admin_key(make_key, team):
-    """(plaintext, row) of a key that may manage webhooks; the one place the scope is set."""
-    if ADMIN_SCOPE is None:
-        return make_key(team)
-    return make_key(team, scope=ADMIN_SCOPE)
+    """(plaintext, row) of a key that may manage webhooks (contract §11: scope admin)."""
+    return make_key(team, scope="admin")
 
 
 def bearer(key):

@@ -15,6 +15,8 @@ from .health import health
 from .request_id import request_id
 from .routing import ApiBlueprint, add_catch_all
 from .runs import runs
+from .scopes import enforce_scope
+from .template_export import template_export
 from .templates import templates
 from .webhooks import webhooks
 
@@ -27,6 +29,7 @@ def build_blueprint():
     api = ApiBlueprint("nextstep", __name__)
     api.register_blueprint(health)
     api.register_blueprint(templates)
+    api.register_blueprint(template_export)
     api.register_blueprint(runs)
     api.register_blueprint(webhooks)
     add_catch_all(api)
@@ -64,6 +67,7 @@ def start_request():
     if request.endpoint is not None and request.endpoint.split(".", 1)[1] in PUBLIC_ENDPOINTS:
         return
     authenticate()
+    enforce_scope()
 
 
 def finish_response(response):

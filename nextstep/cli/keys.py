@@ -1,6 +1,7 @@
 """API keys: create (shown once), list (never the keys), revoke."""
 import click
 
+from ..models.team import DEFAULT_KEY_SCOPE, KEY_SCOPES
 from ..services import teams
 from ..services.keys import api_key_or_none, create_api_key, list_api_keys, revoke_api_key
 from .helpers import TEAM, echo_table, operator_command, when
@@ -10,13 +11,17 @@ from .helpers import TEAM, echo_table, operator_command, when
 @TEAM
 @click.option("--by", "email", required=True, help="Email of an active owner or admin.")
 @click.option("--name", required=True, help="What the key is for, e.g. zapier.")
-def create_api_key_command(subdomain, email, name):
+@click.option("--scope", type=click.Choice(KEY_SCOPES), default=DEFAULT_KEY_SCOPE,
+              show_default=True,
+              help="read: every GET; write: read, plus start runs and update run tasks; "
+                   "admin: write, plus template authoring.")
+def create_api_key_command(subdomain, email, name, scope):
     """Create an API key; prints the full key once, alone on the last line."""
     team = teams.find_team(subdomain)
     member = teams.find_member(team, email)
-    row, plaintext = create_api_key(team, member, name)
-    click.echo(f'Created API key {row.id} "{row.name}" for team {subdomain}. '
-               f"It is shown only this once: store it now.")
+    row, plaintext = create_api_key(team, member, name, scope)
+    click.echo(f'Created API key {row.id} "{row.name}" with scope {row.scope} for team '
+               f"{subdomain}. It is shown only this once: store it now.")
     click.echo(plaintext)
 
 
@@ -26,9 +31,10 @@ def list_api_keys_command(subdomain):
     """List a team's API keys (never the keys themselves)."""
     team = teams.find_team(subdomain)
     keys = list_api_keys(team)
-    rows = [(key.id, key.name, key.prefix, key.last_four, when(key.created_at),
+    rows = [(key.id, key.name, key.scope, key.prefix, key.last_four, when(key.created_at),
              when(key.last_used_at), when(key.revoked_at)) for key in keys]
-    echo_table(("ID", "NAME", "PREFIX", "LAST 4", "CREATED", "LAST USED", "REVOKED"), rows,
+    echo_table(("ID", "NAME", "SCOPE", "PREFIX", "LAST 4", "CREATED", "LAST USED", "REVOKED"),
+               rows,
                f"Team {subdomain} has no API keys; make one with `nextstep create-api-key`.")
 
 

@@ -1,7 +1,10 @@
-"""Templates: import a file, list, publish (docs/cli.md)."""
+"""Templates: import a file, list, publish, export (docs/cli.md)."""
+import os
+
 import click
 
 from ..services import teams
+from ..services.exporter import export_text
 from ..services.importer import TemplateImportError, import_template, read_template_file
 from ..services.publishing import publish_template
 from ..services.templates import list_templates, template_or_none
@@ -63,4 +66,31 @@ def publish_template_command(subdomain, template_id):
     click.echo(template.id)
 
 
-TEMPLATE_COMMANDS = [import_template_command, list_templates_command, publish_template_command]
+@operator_command("export-template")
+@TEAM
+@click.argument("template_id")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--replace", is_flag=True, help="Overwrite FILE if it exists.")
+def export_template_command(subdomain, template_id, file, replace):
+    """Write a template's working copy as a template file (docs/import-format.md) to FILE,
+    or to stdout without FILE (or with -)."""
+    template = find_template(teams.find_team(subdomain), template_id)
+    text = export_text(template)
+    if file is None or file == "-":
+        click.echo(text, nl=False)
+        return
+    target = os.path.abspath(file)
+    if not os.path.isdir(os.path.dirname(target)):
+        raise click.ClickException(f"The folder {os.path.dirname(target)} does not exist; "
+                                   f"create it first.")
+    if os.path.exists(target) and not replace:
+        raise click.ClickException(f"{target} already exists; choose a new name, or pass "
+                                   f"--replace to overwrite it.")
+    with open(target, "w", encoding="utf-8", newline="\n") as out:
+        out.write(text)
+    click.echo(f'Exported template "{template.title}" to {target}.')
+    click.echo(target)
+
+
+TEMPLATE_COMMANDS = [import_template_command, list_templates_command, publish_template_command,
+                     export_template_command]

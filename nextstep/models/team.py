@@ -1,10 +1,12 @@
 """A team and who may act for it: members and API keys."""
-from peewee import BooleanField, CharField, ForeignKeyField
+from peewee import SQL, BooleanField, CharField, ForeignKeyField
 
 from ..ids import utcnow
 from .base import BaseModel, IdField, TimestampField
 
 ROLES = ("owner", "admin", "member")
+KEY_SCOPES = ("read", "write", "admin")  # each includes the ones before it (contract §9)
+DEFAULT_KEY_SCOPE = "write"
 SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "canceled")
 PAYING_STATUSES = ("active", "trialing")
 
@@ -50,3 +52,7 @@ class ApiKey(BaseModel):
     created_at = TimestampField(default=utcnow)
     last_used_at = TimestampField(null=True)
     revoked_at = TimestampField(null=True)
+    # What the key may do (contract §9); the database default is what migration 4 gave
+    # the keys that existed before scopes.
+    scope = CharField(max_length=5, default=DEFAULT_KEY_SCOPE,
+                      constraints=[SQL(f"DEFAULT '{DEFAULT_KEY_SCOPE}'")])

@@ -5,9 +5,10 @@ import secrets
 from datetime import timedelta
 
 from ..db import transaction
-from ..errors import APIError
+from ..errors import APIError, validation_error
 from ..ids import utcnow
 from ..models import ApiKey, Member, Team
+from ..models.team import DEFAULT_KEY_SCOPE, KEY_SCOPES
 from .teams import check_name
 
 KEY_PREFIX = "nxs_live_"
@@ -23,11 +24,14 @@ def digest_of(key):
     return hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
 
 
-def create_api_key(team, member, name):
+def create_api_key(team, member, name, scope=DEFAULT_KEY_SCOPE):
     """Returns (row, plaintext key); only an active owner or admin of `team` may do this.
 
-    `name` is stored trimmed; an empty or overlong one is refused.
+    `name` is stored trimmed; an empty or overlong one is refused, as is a scope that is
+    not one of KEY_SCOPES.
     """
+    if scope not in KEY_SCOPES:
+        raise validation_error(f'Unknown scope "{scope}"; use one of {", ".join(KEY_SCOPES)}.')
     if not member.is_active or member.role not in KEY_MAKER_ROLES:
         state = "deactivated" if not member.is_active else f"a {member.role}"
         raise APIError(403, "forbidden", f"{member.email} is {state}; only an active owner or "
@@ -39,7 +43,7 @@ def create_api_key(team, member, name):
     with transaction():
         row = ApiKey.create(team=team, created_by=member, name=name,
                             digest=digest_of(plaintext), prefix=plaintext[:13],
-                            last_four=plaintext[-4:])
+                            last_four=plaintext[-4:], scope=scope)
     return row, plaintext
 
 
@@ -52,7 +56,8 @@ def find_active_key(plaintext):
     row = (ApiKey.select(ApiKey.id, ApiKey.team, ApiKey.created_by, ApiKey.revoked_at,
                          ApiKey.last_used_at, Member.id, Member.email, Member.is_active,
                          Member.role, Team.id, Team.name, Team.subdomain, Team.timezone,
-                         Team.subscription_status, ApiKey.prefix)  # prefix: request log
+                         Team.subscription_status, ApiKey.prefix,  # prefix: request log
+                         ApiKey.scope)
            .join(Member, on=(ApiKey.created_by == Member.id))
            .switch(ApiKey).join(Team, on=(ApiKey.team == Team.id))
            .where(ApiKey.digest == digest_of(plaintext))
