@@ -209,3 +209,17 @@ def test_https_sends_the_original_name_for_tls_and_checks_the_certificate(tmp_pa
     assert names == ["hooks.example.com"]
     assert outcome.status is None
     assert outcome.error.startswith("Cannot connect to 127.0.0.1: TLS certificate not accepted")
+
+
+def test_a_slow_dns_answer_is_waited_for_no_longer_than_the_timeout():
+    answered = threading.Event()
+
+    def slow(host, port):
+        answered.wait(10)
+        return ["93.184.215.14"]
+    try:
+        outcome = post("https://hooks.example.com/", b"{}", {}, 1, STRICT, resolver=slow)
+    finally:
+        answered.set()
+    assert (outcome.status, outcome.error) == (
+        None, "Timed out after 1 s resolving hooks.example.com")

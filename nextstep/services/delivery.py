@@ -17,6 +17,8 @@ import socket
 import ssl
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -158,6 +160,16 @@ def resolve(host, port):
     return [info[4][0] for info in infos]
 
 
+_resolvers = ThreadPoolExecutor(8, thread_name_prefix="webhook-dns")
+
+
+def _resolve_within(resolver, host, port, seconds):
+    """`resolver(host, port)`, or TimeoutError after `seconds`: getaddrinfo cannot be
+    interrupted, so it runs in a thread of its own and a slow DNS answer is waited for
+    no longer than the attempt's time (the thread finishes on its own later)."""
+    return _resolvers.submit(resolver, host, port).result(timeout=max(0.001, seconds))
+
+
 def post(url, body, headers, timeout, rules, resolver=resolve):
     """POST `body` to `url`; an Outcome, never an exception. `timeout` bounds the whole
     attempt (resolving, connecting, sending and reading)."""
@@ -168,7 +180,10 @@ def post(url, body, headers, timeout, rules, resolver=resolve):
         return Outcome(error=f"Refused: {refused}")
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        addresses = resolver(parts.hostname, port)
+        addresses = _resolve_within(resolver, parts.hostname, port,
+                                    deadline - time.monotonic())
+    except FutureTimeout:
+        return Outcome(error=f"Timed out after {timeout} s resolving {parts.hostname}")
     except (OSError, UnicodeError) as error:
         return Outcome(error=f"Cannot resolve {parts.hostname}: {_reason(error)}")
     allowed, refused = [], None
