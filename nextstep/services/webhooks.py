@@ -162,17 +162,21 @@ def _write_delivery(webhook, event_id, statements, render):
             execute(statement)
         delivery = (delivery_query(webhook).where(Delivery.event == event_id)
                     .order_by(Delivery.created_at.desc(), Delivery.id.desc()).first())
-        if delivery is None:  # disabled or deleted between the read and the write
-            raise conflict("webhook_disabled", "The webhook is disabled; enable it first")
+        if delivery is None:  # disabled (or deleted) between the read and the write
+            raise _disabled()
         return render(delivery)
 
 
 def _enabled(team, webhook_id):
     webhook = get_webhook(team, webhook_id)
     if not webhook.enabled:
-        raise APIError(409, "webhook_disabled",
-                       "The webhook is disabled; enable it first (PATCH enabled: true)")
+        raise _disabled()
     return webhook
+
+
+def _disabled():
+    return APIError(409, "webhook_disabled",
+                    "The webhook is disabled; enable it first (PATCH enabled: true)")
 
 
 def delivery_query(webhook):

@@ -80,7 +80,7 @@ def claim(settings, limit, now=None):
             return []
         Delivery.update(status="delivering", lease_expires_at=now + settings.lease,
                         claim_token=token).where(Delivery.id.in_(ids) & _due(now)).execute()
-    return list(Delivery.select().where(Delivery.claim_token == token)
+    return list(Delivery.select().where(Delivery.id.in_(ids) & (Delivery.claim_token == token))
                 .order_by(Delivery.next_attempt_at, Delivery.id))
 
 
