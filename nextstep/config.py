@@ -23,6 +23,29 @@ def _optional_str(text):
     return text or None
 
 
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+def _bool(text):
+    """1/true/yes/on or 0/false/no/off (any case); "false" is not truthy."""
+    word = text.strip().lower()
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise ValueError("expected 1 or 0 (true or false)")
+_bool.expected = "1 or 0 (true or false)"
+
+
+def _check_bool(value):
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+
+
+def _check_delays(value):
+    """Seconds before each attempt, such as "0,300,1800,7200": 1 to 10 whole numbers."""
+    from .services.delivery import parse_delays
+    parse_delays(value)
+
+
 def _check_rate(value):
     """A limit such as "100 per minute"; 0 is refused: it would turn every request away."""
     if any(item.amount < 1 for item in parse_limits(value)):
@@ -87,6 +110,20 @@ SETTINGS = {
                                         "How long a SQLite writer waits for the lock, in ms."),
     "NEXTSTEP_DEFAULT_TIMEZONE": ("UTC", _str, _check_timezone,
                                   "Timezone given to teams created without one."),
+    "NEXTSTEP_WEBHOOK_RETRY_DELAYS": ("0,300,1800,7200", _str, _check_delays,
+                                      "Seconds before each delivery attempt, after the event "
+                                      "or the failed attempt before it."),
+    "NEXTSTEP_WEBHOOK_TIMEOUT": (10, _int, _check_positive,
+                                 "Seconds one webhook POST may take, connect and response."),
+    "NEXTSTEP_WEBHOOK_ALLOW_HTTP": (False, _bool, _check_bool,
+                                    "Accept http:// webhook URLs (normally https:// only)."),
+    "NEXTSTEP_WEBHOOK_ALLOW_PRIVATE": (False, _bool, _check_bool,
+                                       "Deliver to loopback, private and other non-public "
+                                       "addresses."),
+    "NEXTSTEP_WEBHOOK_CONCURRENCY": (4, _int, _check_positive,
+                                     "Deliveries one worker sends at the same time."),
+    "NEXTSTEP_WEBHOOK_POLL_MS": (500, _int, _check_positive,
+                                 "How often an idle worker looks for due deliveries, in ms."),
 }
 
 
@@ -118,8 +155,9 @@ def load_environment(config, environ=None):
             try:
                 config[key] = parse(environ[key])
             except ValueError:
+                expected = getattr(parse, "expected", "a whole number")
                 raise ConfigError(f"{key}={environ[key]!r} in the environment is not valid: "
-                                  f"expected a whole number.") from None
+                                  f"expected {expected}.") from None
 
 
 def apply_defaults_and_validate(config, instance_path):

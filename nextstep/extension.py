@@ -7,6 +7,8 @@ from .cli import register_commands
 from .config import apply_defaults_and_validate
 from .db import bind_database
 from .ratelimit import FailedAuthentications, build_limiter, rate_limit_headers
+from .services.delivery import parse_delays
+from .services.outbox import schedule
 
 
 class NextStepState:
@@ -40,6 +42,7 @@ class NextStep:
         apply_defaults_and_validate(app.config, app.instance_path)
         bind_database(app.config["NEXTSTEP_DATABASE_URL"],
                       app.config["NEXTSTEP_SQLITE_BUSY_TIMEOUT_MS"])
+        schedule.delays = parse_delays(app.config["NEXTSTEP_WEBHOOK_RETRY_DELAYS"])
         blueprint = build_blueprint()
         limiter = build_limiter(app, blueprint, app.config, exempt=[health])
         blueprint.after_request(partial(rate_limit_headers, limiter))

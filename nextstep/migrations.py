@@ -97,8 +97,16 @@ def _fill_authoring_columns():
                              (len(snapshot.get("tasks") or []), row_id))
 
 
+def add_webhooks(migrator):
+    """6: webhook subscriptions, their deliveries and attempts (contract §11): new tables
+    only, created as the models define them at version 6, in the migration's transaction."""
+    from .models import Attempt, Delivery, Webhook
+    database.create_tables([Webhook, Delivery, Attempt], safe=True)
+    return []
+
+
 MIGRATIONS = {2: add_run_revision, 3: drop_prefix_indexes, 4: add_api_key_scope,
-              5: add_template_authoring}
+              5: add_template_authoring, 6: add_webhooks}
 LATEST = max(MIGRATIONS)
 
 

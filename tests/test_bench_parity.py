@@ -63,7 +63,8 @@ def test_the_traced_sql_is_what_each_endpoint_needs(compared):
             for slug in SLUGS}
     assert sent == {
         # the snapshot is read by the warm-up start only: a published version is cached
-        "post": ["SELECT api_key", "SELECT template", "BEGIN IMMEDIATE", "INSERT run",
+        "post": ["SELECT api_key", "SELECT template", "SELECT webhook", "BEGIN IMMEDIATE",
+                 "INSERT run",
                  f"INSERT run_task x{TASK_COUNT}", "INSERT event", "COMMIT"],
         "run": ["SELECT api_key", "SELECT run"],
         "runs": ["SELECT api_key", "SELECT run"],

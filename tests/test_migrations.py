@@ -361,3 +361,16 @@ def test_migration_5_fills_the_authoring_columns_from_what_was_there(version_1, 
     rows = {t.id: (t.has_unpublished_changes, t.archived_at) for t in Template.select()}
     assert rows == {version_1["template"].id: (False, None), draft.id: (True, None)}
     assert [(v.version, v.task_count) for v in TemplateVersion.select()] == [(1, 2)]
+
+
+def test_migration_6_adds_the_webhook_tables_to_a_version_5_database(app):
+    """A database at version 5 (before webhooks) gains the three tables, empty."""
+    from nextstep.migrations import migrate_to_latest
+    from nextstep.models import Attempt, Delivery, Webhook
+    database.drop_tables([Attempt, Delivery, Webhook])
+    SchemaVersion.update(version=5).execute()
+    assert "webhook" not in database.get_tables()
+    assert migrate_to_latest() == (5, LATEST)
+    assert {"webhook", "webhook_delivery", "webhook_attempt"} <= set(database.get_tables())
+    assert Webhook.select().count() == Delivery.select().count() == 0
+    assert schema_version() == LATEST

@@ -10,6 +10,7 @@ import re
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -131,9 +132,18 @@ def test_the_cli_block_works_top_to_bottom(tmp_path, database_url, app, script):
     serve = substituted(serve_line, {"--port 8080": f"--port {port}"})
     process = subprocess.Popen(["bash", "-c", f"exec {serve}"], cwd=home, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # Wait for serve's own sentence, not just for the port: on a busy machine another
+    # process can take a free port between free_port() and serve's bind.
+    killer = threading.Timer(60, process.kill)
+    killer.start()
+    output = ""
     try:
-        assert wait_for_port(port, process), process.stdout.read1().decode()
+        for line in iter(process.stdout.readline, b""):
+            output += line.decode()
+            if "Serving NextStep on" in line.decode():
+                break
     finally:
+        killer.cancel()
         process.terminate()
-        output = process.communicate(timeout=30)[0].decode()
+        output += process.communicate(timeout=30)[0].decode()
     assert f"Serving NextStep on http://127.0.0.1:{port}/api/v1 with 8 threads" in output

@@ -159,5 +159,6 @@ def test_patch_costs_do_not_grow_with_the_run(client, auth, team, make_template,
                                                          "actor_email": member.email})
         measured.append((assign.count, complete.count))
     # key, task with its run (one join), members, run revision compare-and-set, task
-    # update; completing adds the other tasks' states and the event (one query each)
-    assert measured == [(5, 7), (5, 7)]
+    # update; completing adds the other tasks' states, the webhooks to notify and the
+    # event (one query each)
+    assert measured == [(5, 8), (5, 8)]

@@ -52,6 +52,21 @@ ROUTE_SCOPES = {
     ("/api/v1/process-templates/<template_id>/tasks/<task_id>", "HEAD"): "read",
     ("/api/v1/process-templates/<template_id>/tasks/<task_id>", "PATCH"): "admin",
     ("/api/v1/process-templates/<template_id>/tasks/<task_id>", "DELETE"): "admin",
+    # webhooks (§11)
+    ("/api/v1/webhooks", "GET"): "admin",
+    ("/api/v1/webhooks", "HEAD"): "admin",
+    ("/api/v1/webhooks", "POST"): "admin",
+    ("/api/v1/webhooks/<webhook_id>", "GET"): "admin",
+    ("/api/v1/webhooks/<webhook_id>", "HEAD"): "admin",
+    ("/api/v1/webhooks/<webhook_id>", "PATCH"): "admin",
+    ("/api/v1/webhooks/<webhook_id>", "DELETE"): "admin",
+    ("/api/v1/webhooks/<webhook_id>/rotate-secret", "POST"): "admin",
+    ("/api/v1/webhooks/<webhook_id>/test", "POST"): "admin",
+    ("/api/v1/webhooks/<webhook_id>/deliveries", "GET"): "admin",
+    ("/api/v1/webhooks/<webhook_id>/deliveries", "HEAD"): "admin",
+    ("/api/v1/webhooks/<webhook_id>/deliveries/<delivery_id>", "GET"): "admin",
+    ("/api/v1/webhooks/<webhook_id>/deliveries/<delivery_id>", "HEAD"): "admin",
+    ("/api/v1/webhooks/<webhook_id>/deliveries/<delivery_id>/redeliver", "POST"): "admin",
 }
 
 

@@ -20,8 +20,8 @@ def table(document):
 
 
 def shown(default):
-    """A default as the tables spell it."""
-    return f"`{default}`"
+    """A default as the tables spell it: a switch as the environment sets it (0 or 1)."""
+    return f"`{int(default)}`" if isinstance(default, bool) else f"`{default}`"
 
 
 @pytest.mark.parametrize("document", ["README.md", "docs/configuration.md"])

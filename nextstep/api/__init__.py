@@ -19,6 +19,7 @@ from .runs import runs
 from .scopes import enforce_scope
 from .template_export import template_export
 from .templates import templates
+from .webhooks import webhooks
 
 PUBLIC_ENDPOINTS = {"health.check_health"}
 log = logging.getLogger("nextstep")
@@ -32,6 +33,7 @@ def build_blueprint():
     api.register_blueprint(template_export)
     api.register_blueprint(runs)
     api.register_blueprint(authoring)
+    api.register_blueprint(webhooks)
     add_catch_all(api)
     register_error_handlers(api)
     api.before_request(open_connection)

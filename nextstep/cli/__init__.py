@@ -14,9 +14,10 @@ from .keys import KEY_COMMANDS
 from .serve import SERVE_COMMANDS
 from .teams import TEAM_COMMANDS
 from .templates import TEMPLATE_COMMANDS
+from .worker import WORKER_COMMANDS
 
 COMMANDS = [*DATABASE_COMMANDS, *TEAM_COMMANDS, *KEY_COMMANDS, *TEMPLATE_COMMANDS,
-            *SERVE_COMMANDS]
+            *SERVE_COMMANDS, *WORKER_COMMANDS]
 
 
 def register_commands(app, cli_group=None):

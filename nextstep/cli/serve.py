@@ -21,6 +21,7 @@ from ..services.demo import (
     find_sample,
 )
 from ..services.importer import TemplateImportError, read_template_file
+from ..services.worker import Worker, WorkerSettings
 from .helpers import command_path, connected, database_failure, import_failure, operator_command
 
 WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
@@ -51,8 +52,10 @@ def key_hint():
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 1024))
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               help="One line per request on stderr.")
+@click.option("--worker/--no-worker", default=True, show_default=True,
+              help="Deliver webhooks from a thread of this process (else run `nextstep worker`).")
 @with_appcontext
-def serve_command(host, port, threads, access_log):
+def serve_command(host, port, threads, access_log, worker):
     """Serve the API with waitress until Ctrl+C."""
     app = current_app._get_current_object()
     check_database()
@@ -71,7 +74,12 @@ def serve_command(host, port, threads, access_log):
         raise click.ClickException(message) from None
     url = base_url(host, port, app.extensions["nextstep"].url_prefix)
     click.echo(f"Serving NextStep on {url} with {threads} threads; Ctrl+C stops it.")
-    server.run()
+    delivering = Worker(WorkerSettings.from_config(app.config)).start() if worker else None
+    try:
+        server.run()
+    finally:
+        if delivering is not None:
+            delivering.stop(timeout=app.config["NEXTSTEP_WEBHOOK_TIMEOUT"] + 1)
 
 
 def check_database():

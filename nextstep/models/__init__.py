@@ -3,10 +3,11 @@ from .base import BaseModel, database
 from .run import RUN_STATUSES, Event, Run, RunTask
 from .team import ApiKey, Member, Team
 from .template import CustomElement, Section, Template, TemplateTask, TemplateVersion
+from .webhook import Attempt, Delivery, Webhook
 
 ALL_MODELS = [Team, Member, ApiKey, Template, Section, TemplateTask, CustomElement,
-              TemplateVersion, Run, RunTask, Event]
+              TemplateVersion, Run, RunTask, Event, Webhook, Delivery, Attempt]
 
-__all__ = ["ALL_MODELS", "ApiKey", "BaseModel", "CustomElement", "Event", "Member",
-           "RUN_STATUSES", "Run", "RunTask", "Section", "Template", "TemplateTask",
-           "TemplateVersion", "Team", "database"]
+__all__ = ["ALL_MODELS", "ApiKey", "Attempt", "BaseModel", "CustomElement", "Delivery",
+           "Event", "Member", "RUN_STATUSES", "Run", "RunTask", "Section", "Template",
+           "TemplateTask", "TemplateVersion", "Team", "Webhook", "database"]

@@ -111,3 +111,11 @@ class RunTaskListArgs(ListArgs):
 
 class VersionListArgs(ListArgs):
     """GET /process-templates/:id/versions; the cursor is a version number."""
+
+
+class WebhookListArgs(ListArgs):
+    """GET /webhooks."""
+
+
+class DeliveryListArgs(ListArgs):
+    """GET /webhooks/:id/deliveries."""

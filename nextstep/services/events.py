@@ -21,6 +21,7 @@ from ..schemas.events import (
     run_created_data,
     step_completed_data,
 )
+from .outbox import prepare_deliveries
 
 __all__ = ["RUN_COMPLETED", "RUN_CREATED", "STEP_COMPLETED", "person", "prepare", "record",
            "run_completed", "run_created", "starter_of", "step_completed"]
@@ -51,15 +52,17 @@ def step_completed(task, completed_by, now):
 
 
 def prepare(team_id, envelopes, now):
-    """The INSERT of the events (one statement), or None when there are none."""
+    """The INSERT of the events (one statement) and of their webhook deliveries (the
+    outbox, services/outbox.py), or None when there are no events."""
     if not envelopes:
         return None
-    return prepare_query(Event.insert_many([
+    return [prepare_query(Event.insert_many([
         {"id": e["id"], "team": team_id, "event": e["event"], "payload": e, "created_at": now}
-        for e in envelopes]))
+        for e in envelopes])), *prepare_deliveries(team_id, envelopes, now)]
 
 
-def record(statement):
-    """Run a prepared event INSERT; the caller's transaction makes the events stick or not."""
-    if statement is not None:
+def record(statements):
+    """Run the prepared event and delivery INSERTs; the caller's transaction makes them
+    stick or not, together with the change they report."""
+    for statement in statements or ():
         execute(statement)
