@@ -17,6 +17,7 @@ class NextStepState:
         self.limiter = limiter
         self.failed_authentications = failed_authentications
         self.routes = None
+        self.idempotency_pruned_at = None  # when this app last deleted expired keys
 
 
 _UNSET = object()

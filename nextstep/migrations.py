@@ -10,11 +10,12 @@ A migration function takes the migrator and returns its operations; it spells ou
 columns instead of borrowing the model's field, so it keeps meaning what it meant when
 the model moves on.
 """
-from peewee import SQL, IntegerField
+from peewee import SQL, AutoField, CharField, ForeignKeyField, IntegerField, TextField
 from playhouse.migrate import SchemaMigrator
 
 from .db import is_sqlite
-from .models import ALL_MODELS, BaseModel, database
+from .models import ALL_MODELS, ApiKey, BaseModel, database
+from .models.base import TimestampField
 
 PRE_VERSIONING = 1
 
@@ -38,7 +39,31 @@ def add_run_revision(migrator):
     return [migrator.add_column("run", "revision", revision, allow_not_null=True)]
 
 
-MIGRATIONS = {2: add_run_revision}
+class IdempotencyKeyAtVersion7(BaseModel):
+    """The `idempotency_key` table as version 7 made it (models/idempotency.py moves on)."""
+
+    id = AutoField()
+    api_key = ForeignKeyField(ApiKey, on_delete="CASCADE")
+    key = CharField(max_length=255)
+    fingerprint = CharField(max_length=64)
+    status = IntegerField(null=True)
+    headers = TextField(null=True)
+    body = TextField(null=True)
+    created_at = TimestampField()
+
+    class Meta:
+        table_name = "idempotency_key"
+        indexes = ((("api_key", "key"), True), (("created_at",), False))
+
+
+def add_idempotency_keys(_migrator):
+    """7: the `idempotency_key` table (a new table is no migrator operation: made here, in
+    the migration's transaction)."""
+    database.create_tables([IdempotencyKeyAtVersion7], safe=True)
+    return []
+
+
+MIGRATIONS = {2: add_run_revision, 7: add_idempotency_keys}
 LATEST = max(MIGRATIONS)
 
 
@@ -70,7 +95,7 @@ def migrate_to_latest():
             if not SchemaVersion.select().exists():
                 _record(PRE_VERSIONING)
     migrator = SchemaMigrator.from_database(database)
-    for version in range(before + 1, LATEST + 1):
+    for version in sorted(n for n in MIGRATIONS if n > before):
         with migrator.migration_context():
             if _locked_version() >= version:  # another init-db got there first
                 continue

@@ -12,6 +12,7 @@ from .auth import authenticate
 from .errors import register_error_handlers
 from .guards import refuse_hostile_url
 from .health import health
+from .idempotency import register_idempotency
 from .request_id import request_id
 from .routing import ApiBlueprint, add_catch_all
 from .runs import runs
@@ -34,6 +35,7 @@ def build_blueprint():
     api.before_request(refuse_hostile_url)
     api.after_request(finish_response)
     api.teardown_request(close_connection)
+    register_idempotency(api)
     register_access_log(api)
     return api
 

@@ -5,7 +5,7 @@ fifth of the request (bench/). Building the Response here keeps the host app's o
 provider untouched. Keys keep the order the schemas give them.
 """
 import orjson
-from flask import current_app
+from flask import current_app, g
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
@@ -15,6 +15,7 @@ def json_response(body, status=200, headers=None):
                                           content_type=JSON_CONTENT_TYPE)
     if headers:
         response.headers.update(headers)
+    g.nextstep_rendered = response  # the answer an idempotency key keeps (api/idempotency.py)
     return response
 
 
