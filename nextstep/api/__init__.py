@@ -9,6 +9,7 @@ from ..errors import APIError
 from ..models import database
 from .access_log import register_access_log
 from .auth import authenticate
+from .conditional import answer_not_modified
 from .errors import register_error_handlers
 from .guards import refuse_hostile_url
 from .health import health
@@ -33,6 +34,7 @@ def build_blueprint():
     api.before_request(open_connection)
     api.before_request(start_request)
     api.before_request(refuse_hostile_url)
+    api.after_request(answer_not_modified)
     api.after_request(finish_response)
     api.teardown_request(close_connection)
     register_idempotency(api)

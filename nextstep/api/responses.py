@@ -7,6 +7,8 @@ provider untouched. Keys keep the order the schemas give them.
 import orjson
 from flask import current_app, g
 
+from .conditional import tag_answer
+
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
@@ -20,7 +22,9 @@ def json_response(body, status=200, headers=None):
 
 
 def single(data, status=200, headers=None):
-    return json_response({"data": data}, status, headers)
+    """One resource; a 200 or 201 carries the ETag of its body (api/conditional.py)."""
+    response = json_response({"data": data}, status, headers)
+    return tag_answer(response) if status in (200, 201) else response
 
 
 def listing(data, pagination):

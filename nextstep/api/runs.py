@@ -15,6 +15,7 @@ from ..services.runs import (
     task_or_none,
 )
 from .body import json_body
+from .conditional import enveloped, if_match_check
 from .pagination import by_position, cursor_row, newest_first, page, page_args
 from .responses import listing, single
 from .routing import ApiBlueprint
@@ -87,5 +88,6 @@ def show_run_task(run_id, task_id):
 def patch_run_task(run_id, task_id):
     """As for POST, the answer is produced before anything is committed."""
     changes = patch_schema.load(json_body())
+    precondition = if_match_check(lambda task: enveloped(task_schema.dump(task)))
     return update_task(g.nextstep_team, run_id, task_id, changes,
-                       lambda task: single(task_schema.dump(task)))
+                       lambda task: single(task_schema.dump(task)), precondition)
