@@ -33,8 +33,8 @@ test: $(STAMP) test-packages
 
 # Debian packages some tests drive (nginx in front of a real server). Installed when
 # missing and we may (root with apt-get); otherwise those tests skip and say why.
-TEST_PACKAGES := nginx-light
-TEST_COMMANDS := nginx
+TEST_PACKAGES := nginx-light chromium
+TEST_COMMANDS := nginx chromium
 test-packages:
 	@missing=""; for c in $(TEST_COMMANDS); do command -v $$c >/dev/null 2>&1 || \
 	  [ -x /usr/sbin/$$c ] || missing=1; done; \

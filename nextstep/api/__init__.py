@@ -14,12 +14,14 @@ from .errors import register_error_handlers
 from .guards import refuse_hostile_url
 from .health import health
 from .idempotency import register_idempotency
+from .reference import reference
 from .request_id import request_id
 from .routing import ApiBlueprint, add_catch_all
 from .runs import runs
 from .templates import templates
 
-PUBLIC_ENDPOINTS = {"health.check_health"}
+PUBLIC_ENDPOINTS = {"health.check_health", "reference.openapi_document",
+                    "reference.reference_page"}
 log = logging.getLogger("nextstep")
 
 
@@ -27,6 +29,7 @@ def build_blueprint():
     """A fresh parent blueprint per app, so hooks and limits never leak between apps."""
     api = ApiBlueprint("nextstep", __name__)
     api.register_blueprint(health)
+    api.register_blueprint(reference)
     api.register_blueprint(templates)
     api.register_blueprint(runs)
     add_catch_all(api)

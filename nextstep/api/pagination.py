@@ -1,36 +1,12 @@
-"""The one pagination helper: validated limit and cursor, keyset pages, no OFFSET.
+"""The one pagination helper: keyset pages, no OFFSET (the arguments are validated by
+the lists' query-args schemas, schemas/queries.py).
 
 Row-value comparisons, `(created_at, id) < (?, ?)`, let SQLite and PostgreSQL seek
 straight to the cursor on the index, so a deep page costs what the first one does.
 """
-from flask import request
 from peewee import Tuple
 
 from ..errors import bad_request
-
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
-
-
-def page_args():
-    """(limit, cursor) from the query string, or 400 bad_request."""
-    raw = request.args.get("limit")
-    limit = DEFAULT_LIMIT if raw is None else parse_limit(raw)
-    cursor = request.args.get("cursor")
-    if cursor == "":
-        cursor = None
-    return limit, cursor
-
-
-def parse_limit(raw):
-    """ASCII digits only, 1..MAX_LIMIT. str.isdigit() alone lets "²" through (int() then
-    fails) and reads "١٠" as 10; int() of a 5,000-digit string raises."""
-    digits = raw.lstrip("0")
-    if not (raw.isascii() and raw.isdigit() and len(digits) <= len(str(MAX_LIMIT))
-            and 1 <= int(digits or "0") <= MAX_LIMIT):
-        raise bad_request(f"limit must be a whole number from 1 to {MAX_LIMIT}",
-                          {"limit": [f"Must be a whole number from 1 to {MAX_LIMIT}."]})
-    return int(digits)
 
 
 def cursor_row(cursor, find):

@@ -1,8 +1,8 @@
 """GET /process-templates, /process-templates/:id and /process-templates/:id/tasks."""
 from flask import g, request
 
-from ..errors import bad_request
 from ..models import Template, TemplateTask
+from ..schemas.queries import TemplateListArgs, TemplateTaskListArgs
 from ..schemas.template import TemplateSchema, TemplateTaskSchema
 from ..services.templates import (
     attach_elements,
@@ -11,7 +11,8 @@ from ..services.templates import (
     template_or_none,
     template_task_or_none,
 )
-from .pagination import by_position, cursor_row, newest_first, page, page_args
+from .operations import operation
+from .pagination import by_position, cursor_row, newest_first, page
 from .responses import listing, single
 from .routing import ApiBlueprint
 
@@ -19,34 +20,37 @@ templates = ApiBlueprint("templates", __name__)
 template_schema = TemplateSchema()
 template_list_schema = TemplateSchema(many=True)
 task_list_schema = TemplateTaskSchema(many=True)
-
-BOOLEANS = {"true": True, "false": False}
+list_args = TemplateListArgs()
+task_list_args = TemplateTaskListArgs()
 
 
 @templates.get("/process-templates")
+@operation("List templates", tag="Templates", query=list_args, answer=template_list_schema,
+           many=True, description="Newest first, drafts included.")
 def list_templates():
-    limit, cursor = page_args()
+    args = list_args.load(request.args)
+    limit, cursor = args["limit"], args["cursor"]
     query = Template.select().where(Template.team == g.nextstep_team)
-    published = request.args.get("is_published")
-    if published is not None:
-        if published not in BOOLEANS:
-            raise bad_request("is_published must be true or false",
-                              {"is_published": ["Must be true or false."]})
-        query = query.where(Template.is_published == BOOLEANS[published])
+    if args["is_published"] is not None:
+        query = query.where(Template.is_published == args["is_published"])
     after = cursor_row(cursor, lambda id_: template_or_none(g.nextstep_team, id_))
     rows, pagination = page(newest_first(query, Template, after, limit), limit)
     return listing(template_list_schema.dump(attach_sections(rows)), pagination)
 
 
 @templates.get("/process-templates/<template_id>")
+@operation("Get a template", tag="Templates", answer=template_schema)
 def show_template(template_id):
     template = get_template(g.nextstep_team, template_id)
     return single(template_schema.dump(attach_sections([template])[0]))
 
 
 @templates.get("/process-templates/<template_id>/tasks")
+@operation("List a template's tasks", tag="Templates", query=task_list_args,
+           answer=task_list_schema, many=True, description="By position (`order`).")
 def list_template_tasks(template_id):
-    limit, cursor = page_args()
+    args = task_list_args.load(request.args)
+    limit, cursor = args["limit"], args["cursor"]
     template = get_template(g.nextstep_team, template_id)
     after = cursor_row(cursor, lambda id_: template_task_or_none(template, id_))
     query = TemplateTask.select().where(TemplateTask.template == template)

@@ -7,6 +7,7 @@ from marshmallow import (
     ValidationError,
     fields,
     post_load,
+    pre_dump,
     validate,
     validates_schema,
 )
@@ -98,32 +99,93 @@ class RunTaskPatchSchema(InputSchema):
     approval = fields.Nested(ApprovalSchema)
 
 
+class RunSectionSchema(OutputSchema):
+    """A section of the run's snapshot (a dict of the stored JSON), every key present."""
+
+    id = fields.String()
+    title = fields.String()
+    description = fields.String(allow_none=True)
+    order = fields.Integer()
+    color = fields.String(allow_none=True, metadata={"description": "#RRGGBB or null."})
+
+    @pre_dump
+    def every_key(self, section, **kwargs):
+        return {key: section.get(key) for key in SECTION_KEYS}
+
+
 class RunSchema(OutputSchema):
     id = fields.String()
     template_id = fields.String()
     template_version = fields.Integer()
     title = fields.String()
-    status = fields.String()
-    started_by = fields.String()
+    status = fields.String(metadata={"enum": ["active", "completed"]})
+    started_by = fields.String(metadata={"description": '"api" or a member\'s user id.'})
     team_id = fields.String()
-    timezone = fields.String()
-    due_date = Timestamp()
+    timezone = fields.String(metadata={"description": "The team's IANA timezone."})
+    due_date = Timestamp(allow_none=True)
     is_shared = fields.Boolean()
-    sections = fields.Method("dump_sections")
+    sections = fields.List(fields.Nested(RunSectionSchema))
     created_at = Timestamp()
     updated_at = Timestamp()
-    completed_at = Timestamp()
+    completed_at = Timestamp(allow_none=True)
 
-    def dump_sections(self, run):
-        return [{key: section.get(key) for key in SECTION_KEYS} for section in run.sections]
+
+class ApprovalDecisionSchema(OutputSchema):
+    status = fields.String(metadata={"enum": ["approved", "rejected"]})
+    comment = fields.String(allow_none=True)
+    by = fields.String(allow_none=True)
+    at = Timestamp(allow_none=True)
+
+
+class RunElementSchema(OutputSchema):
+    """A custom element of a run task, with its current value."""
+
+    id = fields.String()
+    type = fields.String()
+    label = fields.String()
+    required = fields.Boolean()
+    display_only = fields.Boolean()
+    options = fields.List(fields.String(), allow_none=True)
+    value = fields.Raw(allow_none=True, metadata={
+        "description": "As the element's type says (string, number, bool, list, null)."})
+
+
+class RunTaskShape(OutputSchema):
+    """The run task as the API shows it: what the OpenAPI document says, and what
+    RunTaskSchema below writes by hand (tests/test_openapi.py checks they agree on real
+    tasks)."""
+
+    id = fields.String()
+    instance_id = fields.String(attribute="run_id", metadata={"description": "The run's id."})
+    template_task_id = fields.String()
+    title = fields.String()
+    completed = fields.Boolean()
+    completed_at = Timestamp(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+    skipped = fields.Boolean()
+    order = fields.Integer(attribute="position")
+    section_id = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True)
+    is_essential = fields.Boolean()
+    type = fields.String(metadata={"enum": ["task", "approval"]})
+    due_date = Timestamp(allow_none=True)
+    webhook_enabled = fields.Boolean()
+    depends_on = fields.List(fields.String())
+    approval = fields.Nested(ApprovalDecisionSchema, allow_none=True)
+    custom_elements = fields.List(fields.Nested(RunElementSchema))
+    created_at = Timestamp()
+    updated_at = Timestamp()
 
 
 class RunTaskSchema:
-    """The run task shape, written out by hand with marshmallow's `dump` interface.
+    """The run task shape (RunTaskShape), written out by hand with marshmallow's `dump`
+    interface. `shape` is the schema it writes, for the OpenAPI document.
 
     A page of 100 tasks is 2,000 fields; at marshmallow's ~1.5 µs a field that was the
     largest single cost of GET .../tasks in the benchmark, for a shape with no logic.
     """
+
+    shape = RunTaskShape
 
     def __init__(self, many=False):
         self.many = many

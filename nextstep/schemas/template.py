@@ -23,13 +23,10 @@ class TemplateSchema(OutputSchema):
     visibility = fields.String()
     is_published = fields.Boolean()
     version = fields.Integer()
-    sections = fields.Method("dump_sections")
+    # `template.section_rows` is set by the query that loaded the page.
+    sections = fields.List(fields.Nested(SectionSchema), attribute="section_rows")
     created_at = Timestamp()
     updated_at = Timestamp()
-
-    def dump_sections(self, template):
-        """`template.section_rows` is set by the query that loaded the page."""
-        return section_list_schema.dump(template.section_rows)
 
 
 class CustomElementSchema(OutputSchema):
@@ -37,12 +34,9 @@ class CustomElementSchema(OutputSchema):
     type = fields.String()
     label = fields.String()
     required = fields.Boolean()
-    display_only = fields.Function(lambda element: element.type in DISPLAY_ELEMENT_TYPES)
-    options = fields.Raw(allow_none=True)
-
-
-element_list_schema = CustomElementSchema(many=True)
-section_list_schema = SectionSchema(many=True)
+    display_only = fields.Function(lambda element: element.type in DISPLAY_ELEMENT_TYPES,
+                                   metadata={"type": "boolean"})
+    options = fields.List(fields.String(), allow_none=True)
 
 
 class TemplateTaskSchema(OutputSchema):
@@ -56,12 +50,11 @@ class TemplateTaskSchema(OutputSchema):
     is_essential = fields.Boolean()
     webhook_enabled = fields.Boolean()
     assignee = fields.String(attribute="assignee_id", allow_none=True)
-    due_date = fields.Raw(allow_none=True)
-    depends_on = fields.Raw()
-    custom_elements = fields.Method("dump_elements")
+    due_date = fields.Dict(allow_none=True, metadata={
+        "description": "A rule: {type: fixed, at} or {type: relative, from, offset, "
+                       "business_days}."})
+    depends_on = fields.List(fields.String())
+    # `task.element_rows` is set by the query that loaded the page.
+    custom_elements = fields.List(fields.Nested(CustomElementSchema), attribute="element_rows")
     created_at = Timestamp()
     updated_at = Timestamp()
-
-    def dump_elements(self, task):
-        """`task.element_rows` is set by the query that loaded the page."""
-        return element_list_schema.dump(task.element_rows)
