@@ -31,7 +31,8 @@ run: $(STAMP)
 test: $(STAMP) test-packages
 	$(BIN)/pytest
 
-# Debian packages some tests drive (nginx in front of a real server). Installed when
+# Debian packages some tests drive (nginx in front of a real server, headless chromium
+# reading /api/v1/docs). Installed when
 # missing and we may (root with apt-get); otherwise those tests skip and say why.
 TEST_PACKAGES := nginx-light chromium
 TEST_COMMANDS := nginx chromium
