@@ -73,9 +73,11 @@ PARAMETERS = {
     "IfMatch": {"name": "If-Match", "in": "header", "required": False,
                 "description": "The ETag the change is based on; another one is 412.",
                 "schema": {"type": "string"}},
+    # Any value is accepted: one that is not 1-200 visible ASCII characters is replaced.
     "RequestId": {"name": "X-Request-Id", "in": "header", "required": False,
-                  "description": "Your own id for this request, echoed back and logged.",
-                  "schema": {"type": "string", "maxLength": 200}},
+                  "description": "Your own id for this request (1-200 visible ASCII "
+                  "characters), echoed back and logged; any other value is replaced by a "
+                  "generated id, never refused.", "schema": {"type": "string"}},
 }
 DESCRIPTION = """The NextStep REST API: process templates, process runs and run tasks.
 
