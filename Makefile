@@ -32,10 +32,10 @@ test: $(STAMP) test-packages
 	$(BIN)/pytest
 
 # Debian packages some tests drive (nginx in front of a real server; jq for the walk-through
-# of docs/authoring.md). Installed when missing and we may (root with apt-get); otherwise
-# those tests skip and say why.
-TEST_PACKAGES := nginx-light jq
-TEST_COMMANDS := nginx jq
+# of docs/authoring.md; headless chromium reading /api/v1/docs). Installed when missing and
+# we may (root with apt-get); otherwise those tests skip and say why.
+TEST_PACKAGES := nginx-light jq chromium
+TEST_COMMANDS := nginx jq chromium
 test-packages:
 	@missing=""; for c in $(TEST_COMMANDS); do command -v $$c >/dev/null 2>&1 || \
 	  [ -x /usr/sbin/$$c ] || missing=1; done; \

@@ -3,12 +3,13 @@ import os
 
 from flask import Flask
 
+from .api.request_id import RequestIdFilter
 from .api.routing import answer_stray_paths
 from .config import instance_path_from, load_environment, make_instance_folder
 from .errors import ConfigError
 from .extension import NextStep
 
-__all__ = ["NextStep", "create_app"]
+__all__ = ["NextStep", "RequestIdFilter", "create_app"]
 
 
 def create_app(test_config=None):

@@ -9,6 +9,7 @@ import os
 import re
 import threading
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 import peewee
 from peewee import JSONField, OperationalError, SqliteDatabase
@@ -194,6 +195,11 @@ def _nothing():
 writer_turn = WriterTurn()
 
 
+# Work that must commit with the first write transaction of this context (a request):
+# the idempotency record of its answer (api/idempotency.py). Run once, then cleared.
+commit_with_first_write = ContextVar("nextstep_commit_with_first_write", default=None)
+
+
 @contextmanager
 def transaction():
     """The one way writes run: atomic (on SQLite `BEGIN IMMEDIATE`, one writer of this
@@ -203,6 +209,10 @@ def transaction():
         try:
             with database.atomic():
                 yield
+                joined = commit_with_first_write.get()
+                if joined is not None:
+                    commit_with_first_write.set(None)
+                    joined()
                 hand_on()  # the body is done: only COMMIT is left
         except OperationalError as error:
             if not is_lock_timeout(error):

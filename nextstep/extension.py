@@ -3,6 +3,7 @@ from functools import partial
 
 from .api import build_blueprint
 from .api.health import health
+from .api.reference import reference
 from .cli import register_commands
 from .config import apply_defaults_and_validate
 from .db import bind_database
@@ -19,6 +20,8 @@ class NextStepState:
         self.limiter = limiter
         self.failed_authentications = failed_authentications
         self.routes = None
+        self.idempotency_pruned_at = None  # when this app last deleted expired keys
+        self.openapi = None  # the OpenAPI document, built on first request
 
 
 _UNSET = object()
@@ -44,7 +47,7 @@ class NextStep:
                       app.config["NEXTSTEP_SQLITE_BUSY_TIMEOUT_MS"])
         schedule.delays = parse_delays(app.config["NEXTSTEP_WEBHOOK_RETRY_DELAYS"])
         blueprint = build_blueprint()
-        limiter = build_limiter(app, blueprint, app.config, exempt=[health])
+        limiter = build_limiter(app, blueprint, app.config, exempt=[health, reference])
         blueprint.after_request(partial(rate_limit_headers, limiter))
         app.register_blueprint(blueprint, url_prefix=url_prefix)
         failures = FailedAuthentications(limiter, app.config["NEXTSTEP_AUTH_FAILURE_LIMIT"])

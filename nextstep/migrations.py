@@ -12,11 +12,11 @@ the model moves on.
 """
 import json
 
-from peewee import SQL, BooleanField, CharField, IntegerField
+from peewee import SQL, AutoField, BooleanField, CharField, ForeignKeyField, IntegerField, TextField
 from playhouse.migrate import SchemaMigrator
 
 from .db import is_sqlite
-from .models import ALL_MODELS, BaseModel, database
+from .models import ALL_MODELS, ApiKey, BaseModel, database
 from .models.base import TimestampField
 
 PRE_VERSIONING = 1
@@ -105,8 +105,32 @@ def add_webhooks(migrator):
     return []
 
 
+class IdempotencyKeyAtVersion7(BaseModel):
+    """The `idempotency_key` table as version 7 made it (models/idempotency.py moves on)."""
+
+    id = AutoField()
+    api_key = ForeignKeyField(ApiKey, on_delete="CASCADE")
+    key = CharField(max_length=255)
+    fingerprint = CharField(max_length=64)
+    status = IntegerField(null=True)
+    headers = TextField(null=True)
+    body = TextField(null=True)
+    created_at = TimestampField()
+
+    class Meta:
+        table_name = "idempotency_key"
+        indexes = ((("api_key", "key"), True), (("created_at",), False))
+
+
+def add_idempotency_keys(_migrator):
+    """7: the `idempotency_key` table (a new table is no migrator operation: made here, in
+    the migration's transaction)."""
+    database.create_tables([IdempotencyKeyAtVersion7], safe=True)
+    return []
+
+
 MIGRATIONS = {2: add_run_revision, 3: drop_prefix_indexes, 4: add_api_key_scope,
-              5: add_template_authoring, 6: add_webhooks}
+              5: add_template_authoring, 6: add_webhooks, 7: add_idempotency_keys}
 LATEST = max(MIGRATIONS)
 
 

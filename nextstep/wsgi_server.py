@@ -24,13 +24,17 @@ from waitress.channel import HTTPChannel
 from waitress.server import MultiSocketServer, TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher
 
+from .api.request_id import RequestIdFilter
+
 try:
     import resource
 except ImportError:  # pragma: no cover - Windows has no open-file limit to raise
     resource = None
 
 WAITRESS_HEADROOM = 16 * 1024 * 1024
-LOG_FORMAT = "%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s: %(message)s"
+# Every line names the request it was written during ("-" for none), whatever its logger.
+LOG_FORMAT = ("%(asctime)s.%(msecs)03dZ %(levelname)s [%(request_id)s] %(name)s: "
+              "%(message)s")
 
 
 def server_options(config, host, port, threads):
@@ -194,18 +198,23 @@ class StderrHandler(logging.StreamHandler):
 
 
 def configure_logging(access_log=True):
-    """For `nextstep serve`: our loggers and waitress's on stderr, timestamped in UTC;
-    the request log (`nextstep.access`, INFO) only when asked for. Safe to call again."""
+    """For `nextstep serve`: every logger's records on stderr, timestamped in UTC, each
+    with the id of the request it was written during. One handler, on the root logger, so
+    a library's warning (Flask-Limiter's, peewee's) is shown the same way as ours; our
+    loggers and waitress's show INFO, the request log (`nextstep.access`) only when asked
+    for, others WARNING and up. Safe to call again."""
     handler = StderrHandler()
     handler.set_name("nextstep-serve")
+    handler.addFilter(RequestIdFilter())
     formatter = logging.Formatter(LOG_FORMAT, datefmt="%Y-%m-%dT%H:%M:%S")
     formatter.converter = time.gmtime
     handler.setFormatter(formatter)
-    for name in ("nextstep", "waitress"):
-        logger = logging.getLogger(name)
+    root = logging.getLogger()
+    for logger in (root, logging.getLogger("nextstep"), logging.getLogger("waitress")):
         for old in [h for h in logger.handlers if h.get_name() == "nextstep-serve"]:
             logger.removeHandler(old)
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+    root.addHandler(handler)
+    for name in ("nextstep", "waitress"):
+        logging.getLogger(name).setLevel(logging.INFO)
     logging.getLogger("nextstep.access").setLevel(logging.INFO if access_log
                                                   else logging.WARNING)

@@ -18,10 +18,14 @@ def access_lines(output):
 def fields(line):
     """The key=value pairs of an access line; quoted values are JSON strings."""
     prefix, _, rest = line.partition(" nextstep.access: ")
-    assert re.fullmatch(TIMESTAMP + " INFO", prefix), line
+    line_id = re.fullmatch(TIMESTAMP + r" INFO \[(\S+)\]", prefix)
+    assert line_id, line
     pairs = re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|[^\s"]+)(?:\s|$)', rest)
     assert " ".join(f"{key}={value}" for key, value in pairs) == rest, line
-    return {key: json.loads(value) if value.startswith('"') else value for key, value in pairs}
+    logged = {key: json.loads(value) if value.startswith('"') else value
+              for key, value in pairs}
+    assert logged["request_id"] == line_id[1], line  # the line's id is the request's
+    return logged
 
 
 class TestTheRequestLog:
@@ -83,7 +87,8 @@ class TestTheRequestLog:
             holder.close()
         assert status == 503
         output = server.wait_for_output("SQLite write lock timeout")
-        assert re.search(f"^{TIMESTAMP} WARNING nextstep: SQLite write lock timeout "
+        assert re.search(f"^{TIMESTAMP} WARNING \\[[0-9a-f]{{32}}\\] nextstep: "
+                         "SQLite write lock timeout "
                          r"\(database is locked\); rolled back, answered 503$",
                          output, re.MULTILINE), output
 
@@ -98,7 +103,7 @@ def test_an_embedding_app_that_turns_it_on_gets_the_lines(client, caplog):
     with caplog.at_level(logging.INFO, logger="nextstep.access"):
         client.get(URL + "?limit=2", headers=dict(BAD_KEY, **{"X-Request-Id": "r1"}))
     [record] = caplog.records
-    logged = fields(f"2026-01-01T00:00:00.000Z INFO nextstep.access: {record.getMessage()}")
+    logged = fields(f"2026-01-01T00:00:00.000Z INFO [r1] nextstep.access: {record.getMessage()}")
     assert float(logged.pop("duration_ms")) >= 0
     assert logged == {"method": "GET", "path": URL + "?limit=2", "status": "401",
                       "client": "127.0.0.1", "request_id": "r1"}

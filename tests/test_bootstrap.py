@@ -174,7 +174,7 @@ def served(monkeypatch):
         calls.append(FakeServer(app, options))
         return calls[-1]
     monkeypatch.setattr(wsgi_server, "create_server", create_server)
-    with loggers_restored("nextstep", "nextstep.access", "waitress"):
+    with loggers_restored("", "nextstep", "nextstep.access", "waitress"):
         yield calls
 
 

@@ -59,7 +59,7 @@ def trickle_until_closed(sock, data, pause=0.5):
 @pytest.fixture
 def serve_loggers():
     """For serve run in this process: the loggers it configures are put back after."""
-    with loggers_restored("nextstep", "nextstep.access", "waitress"):
+    with loggers_restored("", "nextstep", "nextstep.access", "waitress"):
         yield
 
 
@@ -188,8 +188,8 @@ class TestOpenFileLimit:
         fitted = 512 - wsgi_server.files_beside_connections(8)
         assert result.exit_code == 0, result.output
         assert created[0]["connection_limit"] == fitted
-        assert re.fullmatch(f"{TIMESTAMP} WARNING nextstep: this process may open only 512 "
-                            f"files .*\n", result.stderr)
+        assert re.fullmatch(f"{TIMESTAMP} WARNING \\[-\\] nextstep: this process may open "
+                            f"only 512 files .*\n", result.stderr)
 
 
 class TestBehindAProxy:

@@ -219,7 +219,7 @@ def test_run_sections_are_the_run_section_schema(sections):
     started.sections = sections
     assert json(RunSchema().dump(started)["sections"]) == json(
         RunSectionSchema(many=True).dump(sections))
-    assert RunSchema._declared_fields["sections"].schema is RunSectionSchema
+    assert RunSchema._declared_fields["sections"].inner.nested is RunSectionSchema
 
 
 @pytest.mark.parametrize("sections", [

@@ -171,7 +171,7 @@ def test_a_published_version_is_read_once(client, auth, old_template):
     assert client.post(RUNS, headers=auth, json=body).status_code == 201
     with count_queries() as counted:
         assert client.post(RUNS, headers=auth, json=body).status_code == 201
-    assert counted.count == 5  # key, template, run, tasks, event
+    assert counted.count == 6  # key, template, webhooks to notify, run, tasks, event
     assert published_snapshot(old_template) is published_snapshot(old_template)
 
 

@@ -10,9 +10,12 @@ from ..models import database
 from .access_log import register_access_log
 from .auth import authenticate
 from .authoring import authoring
+from .conditional import answer_not_modified
 from .errors import register_error_handlers
 from .guards import refuse_hostile_url
 from .health import health
+from .idempotency import register_idempotency
+from .reference import reference
 from .request_id import request_id
 from .routing import ApiBlueprint, add_catch_all
 from .runs import runs
@@ -21,7 +24,8 @@ from .template_export import template_export
 from .templates import templates
 from .webhooks import webhooks
 
-PUBLIC_ENDPOINTS = {"health.check_health"}
+PUBLIC_ENDPOINTS = {"health.check_health", "reference.openapi_document",
+                    "reference.reference_page"}
 log = logging.getLogger("nextstep")
 
 
@@ -29,6 +33,7 @@ def build_blueprint():
     """A fresh parent blueprint per app, so hooks and limits never leak between apps."""
     api = ApiBlueprint("nextstep", __name__)
     api.register_blueprint(health)
+    api.register_blueprint(reference)
     api.register_blueprint(templates)
     api.register_blueprint(template_export)
     api.register_blueprint(runs)
@@ -39,8 +44,10 @@ def build_blueprint():
     api.before_request(open_connection)
     api.before_request(start_request)
     api.before_request(refuse_hostile_url)
+    api.after_request(answer_not_modified)
     api.after_request(finish_response)
     api.teardown_request(close_connection)
+    register_idempotency(api)
     register_access_log(api)
     return api
 

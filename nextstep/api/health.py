@@ -5,6 +5,8 @@ from flask import current_app
 
 from ..errors import DATABASE_DOWN, unavailable
 from ..models import database
+from ..schemas.common import HealthSchema
+from .operations import operation
 from .responses import single
 from .routing import ApiBlueprint
 
@@ -12,6 +14,10 @@ health = ApiBlueprint("health", __name__)
 
 
 @health.get("/health")
+@operation("Health of the server", tag="Server", public=True, answer=HealthSchema,
+           description="No key and no rate limit. `degraded` while the rate-limit storage "
+                       "(Redis) is unreachable: requests are still served, counted per "
+                       "process. 503 `unavailable` while the database does not answer.")
 def check_health():
     try:
         database.execute_sql("SELECT 1")

@@ -16,6 +16,7 @@ from ..schemas.webhooks import (
 from ..services import webhooks as service
 from ..services.delivery import Rules
 from .body import json_body
+from .operations import operation
 from .responses import listing, single
 from .routing import ApiBlueprint
 from .scopes import requires
@@ -39,6 +40,10 @@ def rules():
 
 
 @webhooks.post("/webhooks")
+@operation("Create a webhook", tag="Webhooks", body=input_schema, answer=secret_schema,
+           status=201, headers=("Location",), errors=("webhook_limit_reached",),
+           description="The signing secret is shown in this answer only. At most 20 a "
+           "team. Scope admin.")
 @requires("admin")
 def create_webhook():
     def answer(webhook):
@@ -49,6 +54,8 @@ def create_webhook():
 
 
 @webhooks.get("/webhooks")
+@operation("List webhooks", tag="Webhooks", query=list_args, answer=webhook_list_schema,
+           many=True, description="Newest first. Scope admin.")
 @requires("admin")
 def list_webhooks():
     page = service.webhooks_page(g.nextstep_team, **list_args.load(request.args))
@@ -56,12 +63,17 @@ def list_webhooks():
 
 
 @webhooks.get("/webhooks/<webhook_id>")
+@operation("Get a webhook", tag="Webhooks", answer=webhook_schema,
+           description="Scope admin.")
 @requires("admin")
 def show_webhook(webhook_id):
     return single(webhook_schema.dump(service.get_webhook(g.nextstep_team, webhook_id)))
 
 
 @webhooks.patch("/webhooks/<webhook_id>")
+@operation("Change a webhook", tag="Webhooks", body=input_schema, answer=webhook_schema,
+           description="Any field of the POST; `enabled: true` re-enables it and resets "
+           "its failure count. Scope admin.")
 @requires("admin")
 def patch_webhook(webhook_id):
     changes = input_schema.load(json_body(), partial=True)
@@ -70,6 +82,8 @@ def patch_webhook(webhook_id):
 
 
 @webhooks.delete("/webhooks/<webhook_id>")
+@operation("Delete a webhook", tag="Webhooks", status=204, description="With its "
+           "delivery log. Scope admin.")
 @requires("admin")
 def delete_webhook(webhook_id):
     service.delete_webhook(g.nextstep_team, webhook_id)
@@ -77,6 +91,9 @@ def delete_webhook(webhook_id):
 
 
 @webhooks.post("/webhooks/<webhook_id>/rotate-secret")
+@operation("Rotate the signing secret", tag="Webhooks", answer=secret_schema,
+           description="The new secret signs at once; the old one also signs for 24 "
+           "hours. Scope admin.")
 @requires("admin")
 def rotate_secret(webhook_id):
     return service.rotate_secret(g.nextstep_team, webhook_id,
@@ -84,12 +101,18 @@ def rotate_secret(webhook_id):
 
 
 @webhooks.post("/webhooks/<webhook_id>/test")
+@operation("Send a test event", tag="Webhooks", answer=delivery_schema, status=202,
+           errors=("webhook_disabled",), description="A `test: true` event to this "
+           "webhook alone, due at once. Scope admin.")
 @requires("admin")
 def send_test(webhook_id):
     return service.send_test(g.nextstep_team, webhook_id, _accepted)
 
 
 @webhooks.get("/webhooks/<webhook_id>/deliveries")
+@operation("List deliveries", tag="Webhooks", query=delivery_list_args,
+           answer=delivery_list_schema, many=True, description="Newest first; the last "
+           "50 of the team, 30 days at most. Scope admin.")
 @requires("admin")
 def list_deliveries(webhook_id):
     page = service.deliveries_page(g.nextstep_team, webhook_id,
@@ -98,6 +121,8 @@ def list_deliveries(webhook_id):
 
 
 @webhooks.get("/webhooks/<webhook_id>/deliveries/<delivery_id>")
+@operation("Get a delivery", tag="Webhooks", answer=delivery_detail_schema,
+           description="With each attempt. Scope admin.")
 @requires("admin")
 def show_delivery(webhook_id, delivery_id):
     webhook = service.get_webhook(g.nextstep_team, webhook_id)
@@ -106,6 +131,9 @@ def show_delivery(webhook_id, delivery_id):
 
 
 @webhooks.post("/webhooks/<webhook_id>/deliveries/<delivery_id>/redeliver")
+@operation("Redeliver", tag="Webhooks", answer=delivery_schema, status=202,
+           errors=("webhook_disabled",), description="The same event (same id) again, "
+           "due at once. Scope admin.")
 @requires("admin")
 def redeliver(webhook_id, delivery_id):
     return service.redeliver(g.nextstep_team, webhook_id, delivery_id, _accepted)

@@ -11,13 +11,14 @@ from flask.cli import AppGroup, FlaskGroup, ScriptInfo
 from ..errors import ConfigError
 from .database import DATABASE_COMMANDS
 from .keys import KEY_COMMANDS
+from .openapi import OPENAPI_COMMANDS
 from .serve import SERVE_COMMANDS
 from .teams import TEAM_COMMANDS
 from .templates import TEMPLATE_COMMANDS
 from .worker import WORKER_COMMANDS
 
 COMMANDS = [*DATABASE_COMMANDS, *TEAM_COMMANDS, *KEY_COMMANDS, *TEMPLATE_COMMANDS,
-            *SERVE_COMMANDS, *WORKER_COMMANDS]
+            *SERVE_COMMANDS, *WORKER_COMMANDS, *OPENAPI_COMMANDS]
 
 
 def register_commands(app, cli_group=None):

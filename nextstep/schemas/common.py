@@ -4,8 +4,9 @@ from marshmallow import RAISE, Schema, fields
 from ..ids import format_timestamp
 
 
-class Timestamp(fields.Field):
-    """ISO 8601 UTC with milliseconds and a Z; None stays null."""
+class Timestamp(fields.DateTime):
+    """ISO 8601 UTC with milliseconds and a Z; None stays null. A DateTime, so the
+    OpenAPI document says `string`, `date-time`."""
 
     def _serialize(self, value, attr, obj, **kwargs):
         return format_timestamp(value)
@@ -49,3 +50,31 @@ def message_paths(messages, top_level="_schema", prefix=""):
     else:
         pairs.append((prefix or top_level, str(messages)))
     return pairs
+
+
+class PaginationSchema(OutputSchema):
+    """The `pagination` object of every list (services/pagination.py)."""
+
+    next_cursor = fields.String(allow_none=True, metadata={
+        "description": "The id of the last item on the page; pass it as `cursor` for the "
+                       "next page. Null only when the page is empty."})
+    has_more = fields.Boolean(metadata={"description": "Whether more items follow."})
+
+
+class ErrorSchema(OutputSchema):
+    """The `error` object of every failure (api/errors.py)."""
+
+    code = fields.String(metadata={"description": "Stable, machine-readable code."})
+    message = fields.String(metadata={"description": "One sentence for a person."})
+    details = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={
+        "description": "Present on some errors: for a validation error, each field path "
+                       "with its list of messages; for a scope refusal, "
+                       "`required_scope`."})
+
+
+class HealthSchema(OutputSchema):
+    """GET /health."""
+
+    status = fields.String(metadata={"enum": ["ok", "degraded"]})
+    database = fields.String(metadata={"enum": ["ok"]})
+    rate_limit_storage = fields.String(metadata={"enum": ["ok", "unavailable"]})

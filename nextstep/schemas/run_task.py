@@ -59,7 +59,7 @@ class RunElementSchema(OutputSchema):
     value = Nullable(fields.Raw)
 
 
-class ApprovalSchema(OutputSchema):
+class ApprovalDecisionSchema(OutputSchema):
     """The decision on an approval task: status approved or rejected, by a user id or "api"."""
 
     status = Nullable(fields.String)
@@ -76,7 +76,7 @@ class RunTaskSchema(OutputSchema):
     template_task_id = fields.String()
     title = fields.String()
     completed = fields.Boolean()
-    completed_at = Timestamp(dump_default=None)
+    completed_at = Timestamp(allow_none=True, dump_default=None)
     completed_by = Nullable(fields.String)
     skipped = fields.Boolean()
     order = fields.Integer(attribute="position")
@@ -84,10 +84,10 @@ class RunTaskSchema(OutputSchema):
     assignee = Nullable(fields.String)
     is_essential = fields.Boolean()
     type = fields.String()
-    due_date = Timestamp(dump_default=None)
+    due_date = Timestamp(allow_none=True, dump_default=None)
     webhook_enabled = fields.Boolean()
     depends_on = fields.List(fields.String())
-    approval = fields.Nested(ApprovalSchema, allow_none=True, dump_default=None)
+    approval = fields.Nested(ApprovalDecisionSchema, allow_none=True, dump_default=None)
     custom_elements = fields.List(fields.Nested(RunElementSchema))
     created_at = Timestamp()
     updated_at = Timestamp()

@@ -33,7 +33,7 @@ class TemplateSchema(OutputSchema):
     version = fields.Integer()
     has_unpublished_changes = fields.Boolean()
     is_archived = fields.Function(lambda template: template.archived_at is not None)
-    archived_at = Timestamp()
+    archived_at = Timestamp(allow_none=True)
     # `section_rows` is set by the query that loaded the page.
     sections = fields.List(fields.Nested(SectionSchema), attribute="section_rows")
     created_at = Timestamp()
@@ -45,8 +45,10 @@ class CustomElementSchema(OutputSchema):
     type = fields.String()
     label = fields.String()
     required = fields.Boolean()
-    display_only = fields.Function(lambda element: element.type in DISPLAY_ELEMENT_TYPES)
-    options = fields.Raw(allow_none=True)
+    display_only = fields.Function(lambda element: element.type in DISPLAY_ELEMENT_TYPES,
+                                   metadata={"type": "boolean"})
+    options = fields.Raw(allow_none=True, metadata={
+        "description": "The choices of a dropdown or multiSelect; null otherwise."})
 
 
 class TemplateTaskSchema(OutputSchema):
@@ -60,8 +62,10 @@ class TemplateTaskSchema(OutputSchema):
     is_essential = fields.Boolean()
     webhook_enabled = fields.Boolean()
     assignee = fields.String(attribute="assignee_id", allow_none=True)
-    due_date = fields.Raw(allow_none=True)
-    depends_on = fields.Raw()
+    due_date = fields.Dict(allow_none=True, metadata={
+        "description": "A rule: {type: fixed, at} or {type: relative, from, offset, "
+                       "business_days}."})
+    depends_on = fields.List(fields.String())
     # `element_rows` is set by the query that loaded the page.
     custom_elements = fields.List(fields.Nested(CustomElementSchema), attribute="element_rows")
     created_at = Timestamp()

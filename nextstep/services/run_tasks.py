@@ -70,11 +70,16 @@ class Reading:
     members: dict
 
 
-def update_task(team, run_id, task_id, changes, render=None):
+def update_task(team, run_id, task_id, changes, render=None, precondition=None):
     """Apply `changes` (loaded by RunTaskPatchSchema); returns `render(task)` for the task
-    as it now is (the RunTask by default), produced before anything is committed."""
+    as it now is (the RunTask by default), produced before anything is committed.
+
+    `precondition(task)` (If-Match) sees the task as read, and again as re-read when the
+    compare-and-set is lost, so a change committed in between is never overwritten."""
     render = render or _itself
+    check = precondition or _itself
     reading = read(team, run_id, task_id, changes)
+    check(reading.task)
     now = utcnow()
     change = plan(reading, changes, now)
     answer = render(change.task)
@@ -86,6 +91,7 @@ def update_task(team, run_id, task_id, changes, render=None):
             return answer
         # Lost the race: re-read (the run's row locked) and re-plan once, in here.
         reading = read(team, run_id, task_id, changes, lock=True)
+        check(reading.task)
         now = utcnow()
         change = plan(reading, changes, now)
         answer = render(change.task)
