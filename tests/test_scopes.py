@@ -9,7 +9,7 @@ from nextstep.models import ApiKey, Run, RunTask
 from nextstep.services.keys import create_api_key
 
 TEMPLATES = "/api/v1/process-templates"
-PUBLIC = {"/api/v1/health"}
+PUBLIC = {"/api/v1/health", "/api/v1/openapi.json", "/api/v1/docs"}  # no key at all
 
 # Every route under /api/v1 and method, with the scope §9 gives it: `read` for every GET
 # and HEAD, `write` to start runs and PATCH run tasks (the rest of §7), `admin` for

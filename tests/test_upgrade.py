@@ -68,7 +68,8 @@ def test_init_db_keeps_every_row_and_reaches_the_latest_version(last_release):
     assert schema_version() == check_schema() == LATEST
     after = every_row()
     assert same_rows(before, after) == []
-    new_tables = {"webhook", "webhook_delivery", "webhook_attempt"}  # migration 6, empty
+    new_tables = {"webhook", "webhook_delivery", "webhook_attempt",  # migration 6, empty
+                  "idempotency_key"}  # migration 7, empty
     assert sorted(set(after) - new_tables) == sorted(before)
     assert all(after[table][1] == [] for table in new_tables)
     assert [key.scope for key in ApiKey.select()] == ["write"] * 3

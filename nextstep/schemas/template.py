@@ -106,21 +106,18 @@ class VersionElementSchema(OutputSchema):
                               if element["options"] is not None else None)
 
 
-class VersionTaskSchema(OutputSchema):
-    """A task of a published version, keyed as a template task is (no timestamps: a
-    version holds content only)."""
+class VersionTaskSchema(TemplateTaskSchema):
+    """A task of a published version (a models.snapshot.SnapshotTask), keyed as a
+    template task is, without what a version does not hold (its template's id is the
+    version's, and a version has no timestamps of its own)."""
 
-    id = fields.String()
-    title = fields.String()
-    description = fields.String(allow_none=True)
-    order = fields.Integer(attribute="position")
-    section_id = fields.String(allow_none=True)
-    type = fields.String()
-    is_essential = fields.Boolean()
-    webhook_enabled = fields.Boolean()
-    assignee = fields.String(attribute="assignee_id", allow_none=True)
-    due_date = fields.Function(lambda task: dict(task.due_date) if task.due_date else None)
-    depends_on = fields.Function(lambda task: list(task.depends_on))
+    class Meta:
+        exclude = ("template_id", "created_at", "updated_at")
+
+    due_date = fields.Function(lambda task: dict(task.due_date) if task.due_date else None,
+                               metadata=TemplateTaskSchema._declared_fields["due_date"].metadata)
+    depends_on = fields.Function(lambda task: list(task.depends_on),
+                                 metadata={"type": "array", "items": {"type": "string"}})
     custom_elements = fields.List(fields.Nested(VersionElementSchema), attribute="elements")
 
 
