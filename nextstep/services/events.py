@@ -7,8 +7,7 @@ later. Writing the row with the change means an event exists exactly when the ch
 committed. The INSERT is prepared before the transaction (`prepare`) and only run in it
 (`record`), so no SQL is compiled while the write lock is held.
 """
-from ..db import execute
-from ..db import prepare as prepare_query
+from ..db import execute, insert_statement
 from ..ids import new_id
 from ..models import Event, Member
 from ..schemas.events import (
@@ -56,9 +55,9 @@ def prepare(team_id, envelopes, now):
     outbox, services/outbox.py), or None when there are no events."""
     if not envelopes:
         return None
-    return [prepare_query(Event.insert_many([
+    return [insert_statement(Event, [
         {"id": e["id"], "team": team_id, "event": e["event"], "payload": e, "created_at": now}
-        for e in envelopes])), *prepare_deliveries(team_id, envelopes, now)]
+        for e in envelopes]), *prepare_deliveries(team_id, envelopes, now)]
 
 
 def record(statements):

@@ -15,7 +15,7 @@ the GIL, is what kept SQLite's write lock held for long).
 import copy
 from dataclasses import dataclass, field
 
-from ..db import execute, is_sqlite, prepare, transaction
+from ..db import PreparedQuery, execute, is_sqlite, prepare, transaction
 from ..errors import conflict, not_found, validation_error
 from ..ids import format_timestamp, utcnow
 from ..models import Member, Run, RunTask
@@ -70,6 +70,17 @@ class Reading:
     members: dict
 
 
+def _task_with_run(task_id, run_id, team_id):
+    return (RunTask.select(RunTask, Run).join(Run)
+            .where((RunTask.id == task_id) & (RunTask.run == run_id) & (Run.team == team_id))
+            .limit(1))
+
+
+TASK_WITH_RUN = PreparedQuery(_task_with_run, arity=3)
+TASK_WITH_RUN_LOCKED = PreparedQuery(  # PostgreSQL, inside the transaction: the run's row
+    lambda *ids: _task_with_run(*ids).for_update(of=Run), arity=3)
+
+
 def update_task(team, run_id, task_id, changes, render=None, precondition=None):
     """Apply `changes` (loaded by RunTaskPatchSchema); returns `render(task)` for the task
     as it now is (the RunTask by default), produced before anything is committed.
@@ -107,11 +118,8 @@ def read(team, run_id, task_id, changes, lock=False):
     `lock` (inside a transaction) locks the run's row on PostgreSQL, and only that row:
     every writer takes the run's row first, so they cannot deadlock.
     """
-    query = (RunTask.select(RunTask, Run).join(Run)
-             .where((RunTask.id == task_id) & (RunTask.run == run_id) & (Run.team == team)))
-    if lock and not is_sqlite():
-        query = query.for_update(of=Run)
-    task = query.first()
+    task = (TASK_WITH_RUN_LOCKED if lock and not is_sqlite() else TASK_WITH_RUN).first(
+        task_id, run_id, team.id)
     if task is None:
         if run_or_none(team, run_id) is None:
             raise not_found(RUN_NOT_FOUND)
