@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from peewee import Value
 
-from ..db import prepare
+from ..db import PreparedQuery, prepare
 from ..ids import new_id
 from ..models import Delivery, Run, Webhook
 
@@ -28,10 +28,15 @@ class Schedule:
 schedule = Schedule()
 
 
+# Read by every write that records an event: prepared once (db.PreparedQuery).
+ENABLED_WEBHOOKS = PreparedQuery(lambda team_id: (
+    Webhook.select(Webhook.id, Webhook.events, Webhook.template_id)
+    .where((Webhook.team == team_id) & (Webhook.enabled == True))), arity=1)  # noqa: E712
+
+
 def prepare_deliveries(team_id, envelopes, now):
     """Prepared INSERTs of the deliveries `envelopes` make (an empty list without a match)."""
-    hooks = list(Webhook.select(Webhook.id, Webhook.events, Webhook.template_id)
-                 .where((Webhook.team == team_id) & (Webhook.enabled == True)))  # noqa: E712
+    hooks = ENABLED_WEBHOOKS.rows(team_id)
     if not hooks:
         return []
     statements = []
