@@ -9,7 +9,6 @@ the price of its layers and its rules. Only `last_used_at` is left out: NextStep
 at most once a minute.
 """
 import hashlib
-import json
 import re
 import secrets
 import sqlite3
@@ -31,6 +30,12 @@ from .baseline_json import (
     template_task_json,
     ts,
 )
+
+
+def json_text(value):
+    """JSON column text, as NextStep writes it (orjson)."""
+    return orjson.dumps(value).decode()
+
 
 PRAGMAS = ("PRAGMA journal_mode = wal;", "PRAGMA synchronous = normal;",
            "PRAGMA foreign_keys = 1;", "PRAGMA busy_timeout = 5000;")
@@ -149,9 +154,9 @@ def start_run(db, key, body):
                      "options": e["options"], "value": None} for e in task["custom_elements"]]
         values += [ids[task["id"]], run[0], task["id"], task["title"], task["description"],
                    task["position"], task["section_id"], task["type"], task["is_essential"],
-                   task["webhook_enabled"], task["assignee_id"], due, rule and json.dumps(rule),
-                   json.dumps([ids[i] for i in task["depends_on"]]), False, None, None,
-                   False, None, json.dumps(elements), now, now]
+                   task["webhook_enabled"], task["assignee_id"], due, rule and json_text(rule),
+                   json_text([ids[i] for i in task["depends_on"]]), False, None, None,
+                   False, None, json_text(elements), now, now]
     event_id = "evt_" + new_id()
     event = {"id": event_id, "event": "process_run.created", "timestamp": ts(now),
              "test": False,
@@ -165,9 +170,9 @@ def start_run(db, key, body):
         raise RuntimeError("the baseline writes no webhook deliveries; benchmark without any")
 
     def write():
-        db.execute(sql.INSERT_RUN, run[:10] + (json.dumps(sections),) + run[11:])
+        db.execute(sql.INSERT_RUN, run[:10] + (json_text(sections),) + run[11:])
         db.execute(sql.INSERT_TASKS + ", ".join([sql.TASK_ROW] * len(ids)), values)
-        db.execute(sql.INSERT_EVENT, (event_id, team_id, event["event"], json.dumps(event), now))
+        db.execute(sql.INSERT_EVENT, (event_id, team_id, event["event"], json_text(event), now))
     in_transaction(db, write)
     return run
 
@@ -218,7 +223,7 @@ def _write_values(db, run_id, task_id, plan):
     if db.execute(sql.NEXT_REVISION, (plan["now"], 1, run_id, plan["revision"],
                                       "active")).rowcount != 1:
         return False
-    db.execute(sql.UPDATE_TASK_ELEMENTS, (json.dumps(plan["elements"]), plan["now"], task_id))
+    db.execute(sql.UPDATE_TASK_ELEMENTS, (json_text(plan["elements"]), plan["now"], task_id))
     return True
 
 

@@ -3,7 +3,6 @@
 Writes prepare everything first (rows, SQL and parameters, the answer) and hold the write
 lock only to execute prepared statements: see `transaction` and docs/decisions.md.
 """
-import json
 import logging
 import os
 import re
@@ -17,6 +16,7 @@ from playhouse.db_url import connect, parse
 
 from .errors import ConfigError, unavailable
 from .models import ALL_MODELS, database
+from .models.base import json_text
 
 POOL_STALE_SECONDS = 300
 log = logging.getLogger("nextstep")
@@ -263,7 +263,7 @@ def insert_statement(model, rows):
 
 
 def _json_text(value):
-    return None if value is None else json.dumps(value)
+    return None if value is None else json_text(value)
 
 
 class PreparedQuery:

