@@ -1,7 +1,8 @@
 """Template authoring (contract §10): thin views over services/authoring*.py.
 
-Every view needs an `admin` key (§9); the answer of a write is rendered inside its
-transaction, so an answer that cannot be produced leaves nothing written.
+Every write needs an `admin` key (§9), the reads (versions, one task) only `read`; the
+answer of a write is rendered inside its transaction, so an answer that cannot be
+produced leaves nothing written.
 """
 from flask import g, request, url_for
 
