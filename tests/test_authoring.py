@@ -292,3 +292,32 @@ def test_an_authored_template_round_trips_through_export_and_create(client, admi
     assert response.status_code == 201, response.json
     again = client.get(f"{BASE}/{response.json['data']['id']}/export", headers=other_admin)
     assert again.get_data() == exported.get_data()
+
+
+def test_the_archived_filter_pages_with_a_cursor_and_combines_with_is_published(client, admin):
+    """Each variant of the templates list (archived or not, is_published or not, a cursor
+    or not) is its own prepared query: every combination answers its own rows."""
+    ids = [create(client, admin, {"title": f"T{n}", "tasks": [{"title": "x"}]})["id"]
+           for n in range(4)]
+    for tid in ids[:3]:
+        assert client.patch(f"{BASE}/{tid}", json={"is_archived": True},
+                            headers=admin).status_code == 200
+    assert client.post(f"{BASE}/{ids[0]}/publish", headers=admin).status_code == 200
+
+    def listed(query):
+        body = client.get(f"{BASE}?{query}", headers=admin).json
+        return [t["id"] for t in body["data"]], body["pagination"]
+
+    everything = listed("archived=true")[0]  # newest first (two may share a millisecond)
+    assert sorted(everything) == sorted(ids[:3])
+    first, pagination = listed("archived=true&limit=2")
+    assert (first, pagination["has_more"]) == (everything[:2], True)
+    rest, pagination = listed(f"archived=true&limit=2&cursor={first[-1]}")
+    assert (rest, pagination) == (everything[2:], {"next_cursor": everything[2],
+                                                   "has_more": False})
+    assert listed("archived=true&is_published=true")[0] == [ids[0]]
+    after = everything.index(ids[2])
+    assert listed(f"archived=true&is_published=false&cursor={ids[2]}")[0] == [
+        tid for tid in everything[after + 1:] if tid != ids[0]]
+    assert listed("archived=false")[0] == listed("")[0] == [ids[3]]
+    assert listed(f"archived=false&cursor={ids[3]}")[0] == []
