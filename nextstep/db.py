@@ -322,16 +322,6 @@ class PreparedQuery:
         return None if row is None else list(row)
 
 
-def fetch(query):
-    """Every row of a Peewee SELECT of model fields, made as PreparedQuery makes them:
-    models (joined ones attached), or dicts keyed by field name for `.dicts()`. For
-    pages: Peewee's cursor wrapper cost about as much again as making the rows (a page
-    of 100 runs, 101 model rows)."""
-    sql, params = query.sql()
-    make_row = _row_maker(query)
-    return [make_row(row) for row in database.execute_sql(sql, params).fetchall()]
-
-
 def _row_maker(query):
     """A function from a result tuple of `query` to its model instance, joined models
     attached by the main model's foreign key to each; or to a dict of the fields, for a

@@ -54,21 +54,25 @@ def test_only_model_fields_are_selected(app):
         counted.first("x")
 
 
-def test_fetch_gives_peewee_s_own_models_and_dicts(team, started):
-    from nextstep.db import fetch
+def test_rows_are_peewee_s_own_models_and_dicts(team, started):
     from nextstep.models import RunTask
-    query = RunTask.select().where(RunTask.run == started.id).order_by(RunTask.position)
-    ours, theirs = fetch(query), list(query)
+
+    def tasks_of(run_id):
+        return RunTask.select().where(RunTask.run == run_id).order_by(RunTask.position)
+    query = tasks_of(started.id)
+    ours, theirs = PreparedQuery(tasks_of, arity=1).rows(started.id), list(query)
     assert [type(task) for task in ours] == [RunTask, RunTask]
     assert [task.__data__ for task in ours] == [task.__data__ for task in theirs]
-    assert fetch(query.dicts()) == list(query.dicts())
+    dicts = PreparedQuery(lambda run_id: tasks_of(run_id).dicts(), arity=1)
+    assert dicts.rows(started.id) == list(query.dicts())
     completed = ours[0]
     assert completed.completed is False and isinstance(completed.custom_elements, list)
 
 
-def test_fetch_refuses_rows_it_cannot_make(team, started):
-    from nextstep.db import fetch
+def test_rows_it_cannot_make_are_refused(team, started):
     with pytest.raises(ValueError):
-        fetch(Run.select().tuples())
+        PreparedQuery(lambda run_id: Run.select().where(Run.id == run_id).tuples(),
+                      arity=1).rows(started.id)
     with pytest.raises(ValueError):
-        fetch(Run.select(Run.id, Team.name).join(Team).dicts())
+        PreparedQuery(lambda run_id: Run.select(Run.id, Team.name).join(Team)
+                      .where(Run.id == run_id).dicts(), arity=1).rows(started.id)

@@ -5,6 +5,7 @@ service's rules (services/webhooks.py). Event names are §8's.
 """
 from marshmallow import ValidationError, fields, validate
 
+from ..models.webhook import DELIVERY_STATUSES, DISABLED_REASONS
 from .common import InputSchema, OutputSchema, StrictBoolean, Timestamp
 from .events import RUN_COMPLETED, RUN_CREATED, STEP_COMPLETED
 
@@ -34,7 +35,8 @@ class WebhookSchema(OutputSchema):
     template_id = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
     enabled = fields.Boolean()
-    disabled_reason = fields.String(allow_none=True)
+    disabled_reason = fields.String(allow_none=True,
+                                    metadata={"enum": [*DISABLED_REASONS, None]})
     consecutive_failures = fields.Integer()
     created_at = Timestamp()
     updated_at = Timestamp()
@@ -51,7 +53,7 @@ class DeliverySchema(OutputSchema):
     webhook_id = fields.String()
     event_id = fields.String()
     event = fields.String(attribute="event_name")
-    status = fields.String()
+    status = fields.String(metadata={"enum": list(DELIVERY_STATUSES)})
     attempts = fields.Integer()
     next_attempt_at = Timestamp(allow_none=True)
     last_attempt_at = Timestamp(allow_none=True)

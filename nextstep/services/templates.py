@@ -12,7 +12,8 @@ from .pagination import BY_POSITION, NEWEST_FIRST, Pager
 
 
 def team_templates(team):
-    """Every template of the team, drafts included (order: the caller's)."""
+    """Every template of the team (a Team or its id), drafts included (order: the
+    caller's)."""
     return Template.select().where(Template.team == team)
 
 
@@ -44,12 +45,11 @@ def template_with_sections(team, template_id):
                            "section_rows")[0]
 
 
-TEMPLATES = Pager(lambda team_id: Template.select().where(Template.team == team_id),
-                  NEWEST_FIRST, filters={
-                      "is_published": lambda published: (
-                          Template.is_published == Value(published, converter=False)),
-                      "archived": {False: Template.archived_at.is_null(),
-                                   True: Template.archived_at.is_null(False)}})
+TEMPLATES = Pager(team_templates, NEWEST_FIRST, filters={
+    "is_published": lambda published: Template.is_published == Value(published,
+                                                                     converter=False),
+    "archived": {False: Template.archived_at.is_null(),
+                 True: Template.archived_at.is_null(False)}})
 TEMPLATE_TASKS = Pager(lambda template_id: TemplateTask.select().where(
     TemplateTask.template == template_id), BY_POSITION)
 

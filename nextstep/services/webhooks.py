@@ -32,15 +32,19 @@ def get_webhook(team, webhook_id):
     return webhook
 
 
-WEBHOOKS = Pager(lambda team_id: Webhook.select().where(Webhook.team == team_id),
-                 NEWEST_FIRST)
-DELIVERIES = Pager(lambda webhook_id: (
-    Delivery.select(Delivery, Event.id, Event.payload).join(Event)
-    .where(Delivery.webhook == webhook_id)), NEWEST_FIRST)
-
-
 def webhooks_query(team):
+    """The team's webhooks (`team` a Team or its id)."""
     return Webhook.select().where(Webhook.team == team)
+
+
+def delivery_query(webhook_id):
+    """A webhook's deliveries with their event's payload."""
+    return (Delivery.select(Delivery, Event.id, Event.payload).join(Event)
+            .where(Delivery.webhook == webhook_id))
+
+
+WEBHOOKS = Pager(webhooks_query, NEWEST_FIRST)
+DELIVERIES = Pager(delivery_query, NEWEST_FIRST)
 
 
 def webhooks_page(team, limit, cursor):
@@ -180,7 +184,7 @@ def _write_delivery(webhook, event_id, statements, render):
     with transaction():
         for statement in statements:
             execute(statement)
-        delivery = (delivery_query(webhook).where(Delivery.event == event_id)
+        delivery = (delivery_query(webhook.id).where(Delivery.event == event_id)
                     .order_by(Delivery.created_at.desc(), Delivery.id.desc()).first())
         if delivery is None:  # disabled (or deleted) between the read and the write
             raise _disabled()
@@ -199,14 +203,8 @@ def _disabled():
                     "The webhook is disabled; enable it first (PATCH enabled: true)")
 
 
-def delivery_query(webhook):
-    """A webhook's deliveries with their event's payload."""
-    return (Delivery.select(Delivery, Event.id, Event.payload).join(Event)
-            .where(Delivery.webhook == webhook.id))
-
-
 def get_delivery(webhook, delivery_id):
-    delivery = delivery_query(webhook).where(Delivery.id == delivery_id).first()
+    delivery = delivery_query(webhook.id).where(Delivery.id == delivery_id).first()
     if delivery is None:
         raise not_found(DELIVERY_NOT_FOUND)
     return delivery
@@ -219,6 +217,3 @@ def delivery_with_attempts(webhook, delivery_id):
                                 .order_by(Attempt.number))
     return delivery
 
-
-def delivery_or_none(webhook, delivery_id):
-    return delivery_query(webhook).where(Delivery.id == delivery_id).first()
