@@ -62,27 +62,27 @@ class PersonSchema(OutputSchema):
     is_guest = fields.Function(lambda person: False)
 
 
-class RunCreatedDataSchema(OutputSchema):
-    """Dumps {"run": Run, "started_by": person, "task_count": n}."""
+class RunEventDataSchema(OutputSchema):
+    """What both run events say of their run: dumps {"run": Run, "started_by": person}."""
 
     instance_id = fields.String(attribute="run.id")
     template_id = fields.String(attribute="run.template_id")
     title = fields.String(attribute="run.title")
     started_by = fields.Nested(PersonSchema)
     started_at = Timestamp(attribute="run.created_at")
+
+
+class RunCreatedDataSchema(RunEventDataSchema):
+    """Dumps {"run": Run, "started_by": person, "task_count": n}."""
+
     due_date = Timestamp(attribute="run.due_date", dump_default=None)
     is_shared = fields.Boolean(attribute="run.is_shared")
     task_count = fields.Integer()
 
 
-class RunCompletedDataSchema(OutputSchema):
+class RunCompletedDataSchema(RunEventDataSchema):
     """Dumps {"run": Run, "started_by": person}."""
 
-    instance_id = fields.String(attribute="run.id")
-    template_id = fields.String(attribute="run.template_id")
-    title = fields.String(attribute="run.title")
-    started_by = fields.Nested(PersonSchema)
-    started_at = Timestamp(attribute="run.created_at")
     completed_at = Timestamp(attribute="run.completed_at")
 
 
