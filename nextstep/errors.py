@@ -29,8 +29,17 @@ def validation_error(message, details=None):
     return APIError(422, "validation_error", message, details)
 
 
-def conflict(code, message, details=None):
-    return APIError(409, code, message, details)
+def conflict(code, message, details=None, headers=None):
+    return APIError(409, code, message, details, headers)
+
+
+def unprocessable(code, message):
+    """422 with a code of its own (a body that breaks a rule is `validation_error`)."""
+    return APIError(422, code, message)
+
+
+def precondition_failed(message):
+    return APIError(412, "precondition_failed", message)
 
 
 def unauthorized(message):

@@ -11,7 +11,7 @@ import hashlib
 import orjson
 from flask import request
 
-from ..errors import APIError
+from ..errors import precondition_failed
 
 CONDITIONAL_METHODS = ("GET", "HEAD")
 
@@ -56,9 +56,9 @@ def if_match_check(render_body):
         if wanted.star_tag:
             return
         if not wanted.contains(etag_of(render_body(resource))):
-            raise APIError(412, "precondition_failed",
-                           "The resource has changed since the ETag in If-Match was read; "
-                           "nothing was changed. GET it again for its current ETag")
+            raise precondition_failed(
+                "The resource has changed since the ETag in If-Match was read; nothing "
+                "was changed. GET it again for its current ETag")
     return check
 
 

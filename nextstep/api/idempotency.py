@@ -12,7 +12,7 @@ import re
 from flask import current_app, g, request
 
 from ..db import commit_with_first_write, execute
-from ..errors import APIError, bad_request
+from ..errors import bad_request, conflict, unprocessable
 from ..ids import utcnow
 from ..services import idempotency
 from .routing import CATCH_ALL_ENDPOINT
@@ -57,11 +57,11 @@ def claim_idempotency_key():
     try:
         outcome = idempotency.claim(key_id, sent, print_, now)
     except idempotency.KeyReused:
-        raise APIError(422, "idempotency_key_reused",
-                       f"This {HEADER} was already used with a different request (method, "
-                       f"path or body); send a new key for a new request") from None
+        raise unprocessable("idempotency_key_reused",
+                            f"This {HEADER} was already used with a different request "
+                            f"(method, path or body); send a new key for a new request") from None
     except idempotency.KeyInUse:
-        raise APIError(409, "idempotency_key_in_use",
+        raise conflict("idempotency_key_in_use",
                        f"A request with this {HEADER} is still being processed; retry once "
                        f"it has finished", headers={"Retry-After": "1"}) from None
     if isinstance(outcome, idempotency.Replay):
