@@ -12,12 +12,13 @@ the model moves on.
 """
 import json
 
-from peewee import SQL, AutoField, BooleanField, CharField, ForeignKeyField, IntegerField, TextField
+from peewee import SQL, BooleanField, CharField, IntegerField
 from playhouse.migrate import SchemaMigrator
 
 from .db import is_sqlite
-from .models import ALL_MODELS, ApiKey, BaseModel, database
+from .models import ALL_MODELS, BaseModel, database
 from .models.base import TimestampField
+from .schema_history import WEBHOOK_TABLES_AT_VERSION_6, IdempotencyKeyAtVersion7
 
 PRE_VERSIONING = 1
 
@@ -97,29 +98,11 @@ def _fill_authoring_columns():
                              (len(snapshot.get("tasks") or []), row_id))
 
 
-def add_webhooks(migrator):
+def add_webhooks(_migrator):
     """6: webhook subscriptions, their deliveries and attempts (contract §11): new tables
-    only, created as the models define them at version 6, in the migration's transaction."""
-    from .models import Attempt, Delivery, Webhook
-    database.create_tables([Webhook, Delivery, Attempt], safe=True)
+    only (no migrator operation), made here, in the migration's transaction."""
+    database.create_tables(WEBHOOK_TABLES_AT_VERSION_6, safe=True)
     return []
-
-
-class IdempotencyKeyAtVersion7(BaseModel):
-    """The `idempotency_key` table as version 7 made it (models/idempotency.py moves on)."""
-
-    id = AutoField()
-    api_key = ForeignKeyField(ApiKey, on_delete="CASCADE")
-    key = CharField(max_length=255)
-    fingerprint = CharField(max_length=64)
-    status = IntegerField(null=True)
-    headers = TextField(null=True)
-    body = TextField(null=True)
-    created_at = TimestampField()
-
-    class Meta:
-        table_name = "idempotency_key"
-        indexes = ((("api_key", "key"), True), (("created_at",), False))
 
 
 def add_idempotency_keys(_migrator):

@@ -10,7 +10,7 @@ from .team import ApiKey
 
 class IdempotencyKey(BaseModel):
     id = AutoField()
-    api_key = ForeignKeyField(ApiKey, on_delete="CASCADE")
+    api_key = ForeignKeyField(ApiKey, on_delete="CASCADE", index=False)
     key = CharField(max_length=255)
     fingerprint = CharField(max_length=64)  # SHA-256 of owner, method, path and body
     status = IntegerField(null=True)

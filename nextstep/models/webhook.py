@@ -1,13 +1,15 @@
 """Webhook subscriptions (contract §11) and their outbox: one delivery per (event, webhook).
 
+Foreign keys that lead a composite index declare index=False (see migrations 3 and 6).
+
 A delivery row is written in the transaction of the event it carries (services/outbox.py),
 so a crash can lose nothing; the worker (services/worker.py) claims due rows with a lease
 and records every attempt.
 """
-from peewee import BooleanField, CharField, ForeignKeyField, IntegerField, JSONField, TextField
+from peewee import BooleanField, CharField, ForeignKeyField, IntegerField, TextField
 
 from ..ids import utcnow
-from .base import BaseModel, IdField, TimestampField
+from .base import BaseModel, IdField, JsonField, TimestampField
 from .run import Event
 from .team import Team
 
@@ -21,9 +23,9 @@ class Webhook(BaseModel):
     template that is later deleted simply matches nothing."""
 
     id = IdField()
-    team = ForeignKeyField(Team, backref="webhooks", on_delete="CASCADE")
+    team = ForeignKeyField(Team, backref="webhooks", on_delete="CASCADE", index=False)
     url = CharField(max_length=2048)
-    events = JSONField()
+    events = JsonField()
     template_id = CharField(max_length=20, null=True)
     description = CharField(max_length=500, null=True)
     enabled = BooleanField(default=True)
@@ -45,8 +47,8 @@ class Delivery(BaseModel):
     delivered or failed."""
 
     id = IdField()
-    webhook = ForeignKeyField(Webhook, backref="deliveries", on_delete="CASCADE")
-    team = ForeignKeyField(Team, on_delete="CASCADE")
+    webhook = ForeignKeyField(Webhook, backref="deliveries", on_delete="CASCADE", index=False)
+    team = ForeignKeyField(Team, on_delete="CASCADE", index=False)
     event = ForeignKeyField(Event, on_delete="CASCADE")
     event_name = CharField(max_length=64)
     status = CharField(max_length=16, default="pending")
@@ -74,7 +76,8 @@ class Attempt(BaseModel):
     """One POST of a delivery and what came back."""
 
     id = IdField()
-    delivery = ForeignKeyField(Delivery, backref="attempt_rows", on_delete="CASCADE")
+    delivery = ForeignKeyField(Delivery, backref="attempt_rows", on_delete="CASCADE",
+                               index=False)
     number = IntegerField()
     started_at = TimestampField()
     duration_ms = IntegerField()
