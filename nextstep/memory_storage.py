@@ -33,6 +33,11 @@ class MovingWindowMemoryStorage(MemoryStorage):
 
     def __init__(self, *args, **kwargs):
         self._timer_lock = threading.Lock()
+        # One lock for every moving window, not the base class's lock per key: the sweep
+        # dropped a key's lock while a hit could still be waiting on it, and the next hit
+        # made a new one, so two hits could check one window at once. Each hold is a few
+        # microseconds of deque work.
+        self._windows_lock = threading.Lock()
         self._sweeper = None
         self.window_expiry = {}  # key -> seconds a hit counts (one limit per key)
         super().__init__(*args, **kwargs)
@@ -43,7 +48,7 @@ class MovingWindowMemoryStorage(MemoryStorage):
         if amount > limit:
             return False
         self._MemoryStorage__schedule_expiry()
-        with self.locks[key]:
+        with self._windows_lock:
             now = time.time()
             hits = self._window(key, limit, expiry, now)
             deciding = limit - amount + 1  # the hit that would fall out of the allowance
@@ -54,7 +59,7 @@ class MovingWindowMemoryStorage(MemoryStorage):
 
     def get_moving_window(self, key, limit, expiry):
         """(time of the oldest hit in the window, hits in the window)."""
-        with self.locks[key]:
+        with self._windows_lock:
             now = time.time()
             hits = self.events.get(key)
             if not hits:
@@ -80,15 +85,12 @@ class MovingWindowMemoryStorage(MemoryStorage):
 
     def _MemoryStorage__expire_events(self):  # the base class's timer callback, the sweep
         now = time.time()
-        for key in list(self.events):
-            with self.locks[key]:
-                hits = self.events.get(key)
-                if hits is not None:
-                    self._drop_expired(hits, now - self.window_expiry.get(key, 0))
-                    if not hits:
-                        self.events.pop(key, None)
-                        self.window_expiry.pop(key, None)
-                        self.locks.pop(key, None)
+        with self._windows_lock:
+            for key, hits in list(self.events.items()):
+                self._drop_expired(hits, now - self.window_expiry.get(key, 0))
+                if not hits:
+                    del self.events[key]
+                    self.window_expiry.pop(key, None)
         for key in list(self.expirations):
             if self.expirations.get(key, now) <= now:
                 self.storage.pop(key, None)
@@ -105,12 +107,14 @@ class MovingWindowMemoryStorage(MemoryStorage):
                     self._sweeper.start()
 
     def clear(self, key):
-        super().clear(key)
-        self.window_expiry.pop(key, None)
+        with self._windows_lock:
+            super().clear(key)
+            self.window_expiry.pop(key, None)
 
     def reset(self):
-        self.window_expiry.clear()
-        return super().reset()
+        with self._windows_lock:
+            self.window_expiry.clear()
+            return super().reset()
 
 
 def _sweep(storage_ref, every=1.0):
