@@ -1,10 +1,11 @@
-"""db.PreparedQuery: compiled once, it gives the rows Peewee's own query gives."""
+"""statements.PreparedQuery and PreparedUpdate: compiled once, they read the rows and
+write the statements Peewee's own queries would."""
 import pytest
 
-from nextstep.db import PreparedQuery
 from nextstep.models import ApiKey, Member, Run, Team
 from nextstep.services.keys import ACTIVE_KEY, digest_of
 from nextstep.services.runs import RUN_OF_TEAM, start_run
+from nextstep.statements import PreparedQuery, PreparedUpdate, execute, prepare
 
 
 @pytest.fixture
@@ -76,3 +77,63 @@ def test_rows_it_cannot_make_are_refused(team, started):
     with pytest.raises(ValueError):
         PreparedQuery(lambda run_id: Run.select(Run.id, Team.name).join(Team)
                       .where(Run.id == run_id).dicts(), arity=1).rows(started.id)
+
+
+def peewee_statement(model, values, where):
+    return comparable(prepare(model.update(values).where(where)))
+
+
+def comparable(statement):
+    """psycopg2's Json adapters compare by identity: compare what they adapt."""
+    sql, params = statement
+    return sql, [getattr(p, "adapted", p) for p in params]
+
+
+def test_an_update_is_the_statement_peewee_compiles(team, started):
+    from nextstep.ids import utcnow
+    from nextstep.models import RunTask
+    from nextstep.services.run_tasks import CLAIM, TASK_UPDATE
+    now = utcnow()
+    task = RunTask.select().where(RunTask.run == started.id).first()
+    elements = [{"id": "e1", "value": "it's ok", "nested": {"n": [1, 2.5, None]}}]
+    for values in ({"custom_elements": elements, "updated_at": now},
+                   {"completed": True, "completed_at": now, "completed_by": "api",
+                    "updated_at": now},
+                   {"completed": False, "completed_at": None, "completed_by": None,
+                    "updated_at": now},
+                   {"approval": {"status": "approved"}, "assignee": None, "updated_at": now},
+                   {"due_date": now, "updated_at": now}):
+        for _twice in (1, 2):  # compiled, then from the cache
+            assert comparable(TASK_UPDATE.statement(values, task.id)) == peewee_statement(
+                RunTask, values, RunTask.id == task.id)
+    for values in ({Run.updated_at: now},
+                   {Run.updated_at: now, Run.status: "completed", Run.completed_at: now}):
+        assert comparable(CLAIM.statement(values, started.id, 3)) == peewee_statement(
+            Run, {Run.revision: Run.revision + 1, **values},
+            (Run.id == started.id) & (Run.revision == 3) & (Run.status == "active"))
+
+
+def test_an_update_writes_what_peewee_would_write(team, started):
+    from nextstep.ids import utcnow
+    from nextstep.models import RunTask
+    from nextstep.services.run_tasks import CLAIM, TASK_UPDATE
+    now = utcnow().replace(microsecond=0)
+    task = RunTask.select().where(RunTask.run == started.id).first()
+    elements = [{"id": "e1", "value": "x\u00e9\U0001f600"}]
+    assert execute(TASK_UPDATE.statement({"custom_elements": elements, "updated_at": now,
+                                          "completed_at": None}, task.id)) == 1
+    stored = RunTask.get_by_id(task.id)
+    assert stored.custom_elements == elements and stored.updated_at == now
+    assert stored.completed_at is None
+    revision = Run.get_by_id(started.id).revision
+    assert execute(CLAIM.statement({Run.updated_at: now}, started.id, revision + 1)) == 0
+    assert execute(CLAIM.statement({Run.updated_at: now}, started.id, revision)) == 1
+    assert Run.get_by_id(started.id).revision == revision + 1
+    assert execute(TASK_UPDATE.statement({"title": "x' OR '1'='1"}, "no-such-task")) == 0
+
+
+def test_each_where_marker_must_be_one_parameter(app):
+    from nextstep.models import RunTask
+    unused = PreparedUpdate(RunTask, lambda a, b: RunTask.id == a, arity=2)
+    with pytest.raises(ValueError):
+        unused.statement({"title": "t"}, "x", "y")

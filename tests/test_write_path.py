@@ -8,7 +8,7 @@ import threading
 import pytest
 from test_run_helpers import counts, patch, row, start, started, tasks_of
 
-from nextstep import db
+from nextstep import db, statements
 from nextstep.db import is_sqlite, transaction
 from nextstep.models import Event, Run, RunTask, Team
 from nextstep.services import run_tasks
@@ -61,7 +61,7 @@ def test_a_patch_failing_between_its_writes_changes_nothing(client, auth, one_ta
     """The revision claim, the task, the run's completion and the events: one transaction."""
     run, task = one_task_run
     before = snapshot(run, task)
-    real_execute = db.execute
+    real_execute = statements.execute
 
     def execute(statement):
         if statement[0].startswith(failing):

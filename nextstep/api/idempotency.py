@@ -11,10 +11,11 @@ import re
 
 from flask import current_app, g, request
 
-from ..db import commit_with_first_write, execute
+from ..db import commit_with_first_write
 from ..errors import bad_request, conflict, unprocessable
 from ..ids import utcnow
 from ..services import idempotency
+from ..statements import execute
 from .routing import CATCH_ALL_ENDPOINT
 
 HEADER = "Idempotency-Key"

@@ -7,7 +7,6 @@ later. Writing the row with the change means an event exists exactly when the ch
 committed. The INSERT is prepared before the transaction (`prepare`) and only run in it
 (`record`), so no SQL is compiled while the write lock is held.
 """
-from ..db import execute, insert_statement
 from ..ids import new_id
 from ..models import Event, Member
 from ..schemas.events import (
@@ -20,6 +19,7 @@ from ..schemas.events import (
     run_created_data,
     step_completed_data,
 )
+from ..statements import execute, insert_statement
 from .outbox import prepare_deliveries
 
 __all__ = ["RUN_COMPLETED", "RUN_CREATED", "STEP_COMPLETED", "person", "prepare", "record",

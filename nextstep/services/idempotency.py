@@ -15,9 +15,10 @@ from datetime import timedelta
 import orjson
 from peewee import IntegrityError
 
-from ..db import execute, prepare, transaction
+from ..db import transaction
 from ..ids import utcnow
 from ..models import IdempotencyKey
+from ..statements import execute, prepare
 
 TIME_TO_LIVE = timedelta(hours=24)
 IN_PROGRESS_LEASE = timedelta(minutes=2)  # far past the longest request (busy timeouts)

@@ -9,12 +9,13 @@ from marshmallow import ValidationError
 from peewee import chunked
 
 from ..client_input import MAX_DEPTH, TooDeep, check_data, loads_text, printable
-from ..db import execute, insert_statement, prepare, transaction
+from ..db import transaction
 from ..due_rules import counting_from, origin_task
 from ..errors import APIError, not_found
 from ..ids import new_id, utcnow
 from ..models import CustomElement, Member, Section, Template, TemplateTask
 from ..schemas.importer import TOP_LEVEL, TemplateFileSchema, error_paths, path_order
+from ..statements import execute, insert_statement, prepare
 from .publishing import publish_template
 
 INSERT_BATCH = 200  # rows per INSERT: under SQLite's and PostgreSQL's bound-parameter caps

@@ -4,11 +4,12 @@ import re
 import secrets
 from datetime import timedelta
 
-from ..db import PreparedQuery, transaction
+from ..db import transaction
 from ..errors import forbidden, validation_error
 from ..ids import utcnow
 from ..models import ApiKey, Member, Team
 from ..models.team import DEFAULT_KEY_SCOPE, KEY_SCOPES
+from ..statements import PreparedQuery
 from .teams import check_name
 
 KEY_PREFIX = "nxs_live_"

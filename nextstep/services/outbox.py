@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from peewee import Value
 
-from ..db import PreparedQuery, prepare
 from ..ids import new_id
 from ..models import Delivery, Run, Webhook
+from ..statements import PreparedQuery, prepare
 
 DELIVERY_COLUMNS = [Delivery.id, Delivery.webhook, Delivery.team, Delivery.event,
                     Delivery.event_name, Delivery.status, Delivery.attempts,
@@ -28,7 +28,7 @@ class Schedule:
 schedule = Schedule()
 
 
-# Read by every write that records an event: prepared once (db.PreparedQuery).
+# Read by every write that records an event: prepared once (statements.PreparedQuery).
 ENABLED_WEBHOOKS = PreparedQuery(lambda team_id: (
     Webhook.select(Webhook.id, Webhook.events, Webhook.template_id)
     .where((Webhook.team == team_id) & (Webhook.enabled == True))), arity=1)  # noqa: E712

@@ -9,8 +9,8 @@ from typing import NamedTuple
 
 from peewee import Tuple
 
-from ..db import PreparedQuery
 from ..errors import bad_request
+from ..statements import PreparedQuery
 
 
 class Keyset(NamedTuple):
@@ -43,7 +43,7 @@ class Pager:
     given its value (a parameter of the query), or to a dict {value: condition} for a
     filter with a few values that change the SQL itself (`IS NULL` or `IS NOT NULL`).
     Each variant of the query (which filters are given, a cursor or not)
-    is built and compiled once, as a db.PreparedQuery, and then only run: Peewee compiled
+    is built and compiled once, as a statements.PreparedQuery, and then only run: Peewee compiled
     a page of runs in about 1.4 ms on a busy machine, more than the rest of the request.
     """
 

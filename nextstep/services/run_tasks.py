@@ -15,10 +15,11 @@ the GIL, is what kept SQLite's write lock held for long).
 import copy
 from dataclasses import dataclass, field
 
-from ..db import PreparedQuery, execute, is_sqlite, prepare, transaction
+from ..db import is_sqlite, transaction
 from ..errors import conflict, not_found, validation_error
 from ..ids import format_timestamp, utcnow
 from ..models import Member, Run, RunTask
+from ..statements import PreparedQuery, PreparedUpdate, execute
 from . import events
 from .due_dates import resolve_rule, waits_on
 from .elements import (
@@ -256,16 +257,21 @@ def _check_not_blocked(task, others):
                        {"depends_on": [f'Task {o.id} ("{o.title}") is not done.' for o in waiting]})
 
 
+# The PATCH's UPDATEs, compiled once per set of columns (statements.PreparedUpdate).
+CLAIM = PreparedUpdate(Run, lambda run_id, revision: (
+    (Run.id == run_id) & (Run.revision == revision) & (Run.status == "active")),
+    arity=2, fixed={Run.revision: Run.revision + 1})
+TASK_UPDATE = PreparedUpdate(RunTask, lambda task_id: RunTask.id == task_id, arity=1)
+
+
 def _statements(run, change, now):
     """The change's statements, prepared: the revision claim, then the writes."""
-    run_values = {Run.revision: Run.revision + 1, Run.updated_at: now}
+    run_values = {Run.updated_at: now}
     if change.completes_run:
         run_values.update({Run.status: "completed", Run.completed_at: now})
-    claim = prepare(Run.update(run_values).where(
-        (Run.id == run.id) & (Run.revision == run.revision) & (Run.status == "active")))
-    task_id = change.task.id
-    writes = [prepare(RunTask.update(change.values).where(RunTask.id == task_id))]
-    writes += [prepare(RunTask.update(due_date=due, updated_at=now).where(RunTask.id == other))
+    claim = CLAIM.statement(run_values, run.id, run.revision)
+    writes = [TASK_UPDATE.statement(change.values, change.task.id)]
+    writes += [TASK_UPDATE.statement({"due_date": due, "updated_at": now}, other)
                for other, due in change.due_dates.items()]
     return claim, writes, events.prepare(run.team_id, _envelopes(run, change, now), now)
 

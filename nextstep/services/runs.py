@@ -8,10 +8,11 @@ transaction begins.
 """
 from peewee import IntegrityError, chunked
 
-from ..db import PreparedQuery, execute, insert_statement, prepare, transaction
+from ..db import transaction
 from ..errors import APIError, conflict, not_found, validation_error
 from ..ids import new_id, utcnow
 from ..models import Run, RunTask
+from ..statements import PreparedQuery, execute, insert_statement, prepare
 from . import events
 from .due_dates import initial_due
 from .elements import NO_ELEMENT, Unmatched, pair_items, pair_refs, run_element, set_values

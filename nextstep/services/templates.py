@@ -5,9 +5,9 @@ from functools import lru_cache
 
 from peewee import Value
 
-from ..db import PreparedQuery
 from ..errors import not_found
 from ..models import CustomElement, Section, Template, TemplateTask
+from ..statements import PreparedQuery
 from .pagination import BY_POSITION, NEWEST_FIRST, Pager
 
 

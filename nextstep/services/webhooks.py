@@ -3,11 +3,12 @@ testing and redelivering. Sending is services/worker.py's job; here rows are onl
 """
 from datetime import timedelta
 
-from ..db import execute, is_sqlite, prepare, transaction
+from ..db import is_sqlite, transaction
 from ..errors import conflict, not_found, validation_error
 from ..ids import format_timestamp, new_id, utcnow
 from ..models import Attempt, Delivery, Event, Team, Webhook
 from ..schemas.events import envelope_shape
+from ..statements import execute, prepare
 from . import events
 from .delivery import RefusedURL, check_url, new_secret
 from .outbox import delivery_insert
