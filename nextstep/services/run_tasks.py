@@ -12,7 +12,6 @@ completion stay exact on both, a run completes exactly once, and in the common c
 lock is held while Python plans (on 2 cores and 32 threads that Python work, waiting for
 the GIL, is what kept SQLite's write lock held for long).
 """
-import copy
 from dataclasses import dataclass, field
 
 from ..db import is_sqlite, transaction
@@ -181,8 +180,9 @@ def plan(reading, changes, now):
 
 
 def element_values(task, items, members):
-    """(the task's elements with each item's value set, as a new list; per-item errors)."""
-    elements = copy.deepcopy(task.custom_elements)
+    """(the task's elements with each item's value set, as a new list; per-item errors).
+    Each element dict is copied, not deep-copied: set_values only replaces its "value"."""
+    elements = [dict(element) for element in task.custom_elements]
     pairs, errors = pair_items(items, by_element_id({e["id"]: e for e in elements}))
     errors.update(set_values(pairs, members))
     return elements, errors
