@@ -4,13 +4,16 @@ A leaf module (it imports nothing of NextStep): the import-file schema checks an
 shape with it and services/due_dates.py applies one, and schemas never import services.
 """
 import re
+from functools import lru_cache
 
 DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
                       r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 
 
+@lru_cache(maxsize=1024)
 def parse_duration(text):
-    """(years, months, weeks, days, hours, minutes, seconds) of an ISO 8601 duration."""
+    """(years, months, weeks, days, hours, minutes, seconds) of an ISO 8601 duration.
+    Cached: a run's start applies the same few offsets to every task of its template."""
     match = DURATION.match(text) if isinstance(text, str) else None
     if match is None or text in ("P", "PT") or text.endswith("T"):
         raise ValueError(f"not an ISO 8601 duration: {text!r}")

@@ -38,10 +38,13 @@ def insert_statement(model, rows):
     `insert_many` compiles every value into Peewee's SQL nodes: for a 50-task run that is
     about 6 ms, most of the request. Values are converted as Peewee would convert them;
     JSON columns go through json() on SQLite and psycopg2's Json adapter on PostgreSQL.
-    Peewee's private `_meta` names the fields and columns: this is the one place that
-    reads it.
+    Columns come in the model's field order, as Peewee's own INSERT has them. Peewee's
+    private `_meta` names the fields and columns: this is the one place that reads it.
     """
-    fields = [model._meta.fields[name] for name in rows[0]]
+    fields = [field for field in model._meta.sorted_fields if field.name in rows[0]]
+    if len(fields) != len(rows[0]):
+        unknown = set(rows[0]) - {field.name for field in fields}
+        raise ValueError(f"not fields of {model.__name__}: {sorted(unknown)}")
     sqlite, param = is_sqlite(), database.param
     marks = [f"json({param})" if sqlite and isinstance(f, JSONField) else param
              for f in fields]

@@ -45,7 +45,8 @@ def apply_offset(start, offset, business_days, timezone_name):
     years, months, weeks, days, hours, minutes, seconds = parse_duration(offset)
     zone = ZoneInfo(timezone_name)
     local = start.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
-    local = _add_months(local, years * 12 + months)
+    if years or months:
+        local = _add_months(local, years * 12 + months)
     if business_days:
         local = _add_business_days(local, weeks * 5 + days)
     else:

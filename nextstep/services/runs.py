@@ -12,7 +12,7 @@ from ..db import transaction
 from ..errors import APIError, conflict, not_found, validation_error
 from ..ids import new_id, utcnow
 from ..models import Run, RunTask
-from ..statements import PreparedQuery, execute, insert_statement, prepare
+from ..statements import PreparedQuery, execute, insert_statement
 from . import events
 from .due_dates import initial_due
 from .elements import NO_ELEMENT, Unmatched, pair_items, pair_refs, run_element, set_values
@@ -83,7 +83,7 @@ def _write_run(team, template, snapshot, elements, data, actor, render):
     rows = [_task_row(run, task, task_ids, list(elements[task.id].values()), now)
             for task in tasks]
     answer = render(run)
-    statements = [prepare(Run.insert(run.__data__))]
+    statements = [insert_statement(Run, [run.__data__])]
     statements += [insert_statement(RunTask, batch) for batch in chunked(rows, INSERT_BATCH)]
     created = events.prepare(team.id, [events.run_created(run, events.person(actor),
                                                           len(rows), now)], now)
