@@ -17,6 +17,7 @@ from limits import parse as parse_limit
 from . import memory_storage  # noqa: F401 - registers the nextstep+memory scheme
 from .api.auth import bearer_token
 from .errors import rate_limited
+from .limit_resolution import remember_resolution
 from .services.keys import digest_of
 
 KEY_PREFIX = "nextstep"
@@ -81,6 +82,7 @@ def build_limiter(app, blueprint, config, exempt=()):
         application_limits=[],
         in_memory_fallback_enabled=True,
     )
+    remember_resolution(limiter)
     # A shared limit: one allowance across every endpoint (a plain limit counts per endpoint).
     limiter.shared_limit(config["NEXTSTEP_RATE_LIMIT"], scope="requests")(blueprint)
     for child in exempt:
