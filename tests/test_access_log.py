@@ -109,6 +109,17 @@ def test_an_embedding_app_that_turns_it_on_gets_the_lines(client, caplog):
                       "client": "127.0.0.1", "request_id": "r1"}
 
 
+def test_a_conditional_get_is_logged_as_the_304_it_answers(client, auth, caplog, team,
+                                                          make_template):
+    path = f"{URL}/{make_template(team, tasks=[{}]).id}"
+    first = client.get(path, headers=auth)
+    with caplog.at_level(logging.INFO, logger="nextstep.access"):
+        again = client.get(path, headers=dict(auth, **{"If-None-Match": first.headers["ETag"]}))
+    assert first.status_code == 200 and again.status_code == 304
+    [record] = caplog.records
+    assert " status=304 " in record.getMessage()
+
+
 @pytest.mark.parametrize("value, written", [
     ("/api/v1/process-runs?limit=2&cursor=x", "/api/v1/process-runs?limit=2&cursor=x"),
     ("a\nb", '"a\\nb"'), ("a b", '"a b"'), ('a"b', '"a\\"b"'), ("", '""'),

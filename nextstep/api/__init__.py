@@ -7,14 +7,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import DATABASE_DOWN, unavailable
 from ..models import database
-from .access_log import register_access_log
+from .access_log import log_request, register_access_log
 from .auth import authenticate
 from .authoring import authoring
 from .conditional import answer_not_modified
 from .errors import register_error_handlers
 from .guards import refuse_hostile_url
 from .health import health
-from .idempotency import register_idempotency
+from .idempotency import claim_idempotency_key, finish_claim, keep_the_answer
 from .reference import reference
 from .request_id import request_id
 from .routing import ApiBlueprint, add_catch_all
@@ -41,15 +41,41 @@ def build_blueprint():
     api.register_blueprint(webhooks)
     add_catch_all(api)
     register_error_handlers(api)
-    api.before_request(open_connection)
-    api.before_request(start_request)
-    api.before_request(refuse_hostile_url)
-    api.after_request(answer_not_modified)
-    api.after_request(finish_response)
-    api.teardown_request(close_connection)
-    register_idempotency(api)
+    api.before_request(begin_request)
+    api.after_request(finish_request)
+    api.teardown_request(end_request)
     register_access_log(api)
     return api
+
+
+# What every request to the API goes through, in order, as one hook each for before, after
+# and teardown: Flask's dispatch of a hook costs about as much as our shorter steps (a
+# coroutine check each), and the order reads here rather than from registration order
+# (Flask runs after_request hooks last-registered first).
+def begin_request():
+    """The first step that answers ends the request there, as a before_request hook would."""
+    for step in (open_connection, start_request, refuse_hostile_url, claim_idempotency_key):
+        answer = step()
+        if answer is not None:
+            return answer
+    return None
+
+
+def finish_request(response):
+    """A GET the client has is 304 before anything reads the status; the request log sees
+    the answer as sent; an idempotent request's answer is kept; the request id goes last
+    (a replayed answer gets the id of the request that replays it)."""
+    response = answer_not_modified(response)
+    response = log_request(response)
+    response = keep_the_answer(response)
+    return finish_response(response)
+
+
+def end_request(exc):
+    try:
+        finish_claim(exc)
+    finally:
+        close_connection(exc)
 
 
 def open_connection():

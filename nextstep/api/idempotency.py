@@ -32,14 +32,8 @@ class PendingClaim:
         self.token = None
 
 
-def register_idempotency(blueprint):
-    """Runs after authentication (keys are per API key) and the URL guard."""
-    blueprint.before_request(claim_idempotency_key)
-    blueprint.after_request(keep_the_answer)
-    blueprint.teardown_request(finish_claim)
-
-
 def claim_idempotency_key():
+    """Before the view, after authentication (keys are per API key) and the URL guard."""
     if request.method not in METHODS or HEADER not in request.headers:
         return None
     if request.endpoint is None or request.endpoint.endswith("." + CATCH_ALL_ENDPOINT):
