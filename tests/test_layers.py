@@ -20,9 +20,10 @@ FORBIDDEN = {
     "services": ("flask", "nextstep.api", "nextstep.cli", "nextstep.ratelimit",
                  "nextstep.extension"),
     "schemas": ("flask", "nextstep.api", "nextstep.cli", "nextstep.services", "nextstep.db",
-                "nextstep.ratelimit", "nextstep.extension"),
+                "nextstep.statements", "nextstep.ratelimit", "nextstep.extension"),
     "models": ("flask", "nextstep.api", "nextstep.cli", "nextstep.services",
-               "nextstep.schemas", "nextstep.db", "nextstep.ratelimit", "nextstep.extension"),
+               "nextstep.schemas", "nextstep.db", "nextstep.statements", "nextstep.ratelimit",
+               "nextstep.extension"),
 }
 
 

@@ -172,7 +172,9 @@ def plan(reading, changes, now):
         _check_not_blocked(task, others)
     finishing = ("completed" in values or "skipped" in values) and (completed or skipped)
     return Change(
-        task=RunTask(**{**task.__data__, **values}), values=values, actor=actor,
+        # __no_default__, as Peewee's own row reader: no new id or timestamps made and dropped
+        task=RunTask(__no_default__=True, **{**task.__data__, **values}), values=values,
+        actor=actor,
         due_dates={other.id: resolve_rule(other.due_rule, now, reading.run.timezone)
                    for other in others if completing and waits_on(other.due_rule, task.id)},
         completes_run=bool(finishing and all(o.completed or o.skipped for o in others)),
