@@ -8,48 +8,62 @@ an in-process GET of a run (cProfile); at 32 server threads under wrk the same s
 with the limiter disabled answered 18 % more GETs of a run a second.
 
 The answer depends only on the registries, the app's routes and the request's endpoint,
-blueprint and view, so `remember_resolution` keeps the library's own answer per
-(app, arguments, registries' sizes): a limit or exemption registered later, or a hint
-the library learns during a request, changes the sizes and is resolved afresh. It is
-kept only for limits given as strings (NextStep's are; a callable limit can change
-between requests). What happens at request time (exempt_when, deduct_when, the
+blueprint and view, so `remember_resolution` keeps the library's own answer per (app,
+arguments), and forgets every answer whenever the registries change: the library changes
+them only through its LimitManager's add_* and set_* methods (a limit or exemption
+registered late, a hint learnt during a request), which are wrapped to say so. Nothing
+is kept while a limit is given as a callable (NextStep's are strings; a callable can
+change between requests). What happens at request time (exempt_when, deduct_when, the
 storage's counting, the headers) is still the library's, on every request.
 """
 from functools import wraps
 
+REGISTERING = ("set_application_limits", "set_default_limits", "add_decorated_limit",
+               "add_blueprint_limit", "add_route_exemption", "add_blueprint_exemption",
+               "add_endpoint_hint")
+
 
 def remember_resolution(limiter):
-    manager = limiter.limit_manager
-    manager.resolve_limits = _remembered(manager, manager.resolve_limits)
-    manager.exemption_scope = _remembered(manager, manager.exemption_scope)
+    RememberedResolution(limiter.limit_manager)
 
 
-def _remembered(manager, resolve):
-    answers = {}
+class RememberedResolution:
+    def __init__(self, manager):
+        self.manager, self.answers, self.keeping = manager, {}, False
+        for name in REGISTERING:
+            setattr(manager, name, self._forgetting(getattr(manager, name)))
+        manager.resolve_limits = self._remembered(manager.resolve_limits)
+        manager.exemption_scope = self._remembered(manager.exemption_scope)
+        self.forget()
 
-    @wraps(resolve)
-    def remembered(app, *args, **kwargs):
-        registries = _sizes(manager)
-        if registries is None:  # a callable limit: resolved every time, as the library does
-            return resolve(app, *args, **kwargs)
-        key = (id(app), args, tuple(sorted(kwargs.items())), registries)
-        answer = answers.get(key)
-        if answer is None:
-            if len(answers) > 10_000:  # endpoints x registrations; never grows in practice
-                answers.clear()
-            answer = answers[key] = resolve(app, *args, **kwargs)
-        return tuple(list(part) for part in answer) if isinstance(answer, tuple) else answer
-    return remembered
+    def forget(self):
+        """The registries changed: drop every answer. Flask-Limiter's private registries
+        are read here only."""
+        manager = self.manager
+        groups = [*manager._application_limits, *manager._default_limits,
+                  *(group for groups in manager._decorated_limits.values() for group in groups),
+                  *(group for groups in manager._blueprint_limits.values() for group in groups)]
+        self.answers = {}
+        self.keeping = not any(callable(group.limit_provider) for group in groups)
 
+    def _forgetting(self, register):
+        @wraps(register)
+        def registering(*args, **kwargs):
+            try:
+                return register(*args, **kwargs)
+            finally:
+                self.forget()
+        return registering
 
-def _sizes(manager):
-    """The registries' state: how many limits and hints, which exemptions; None when a
-    limit's value is a callable. Flask-Limiter's private registries are read here only."""
-    groups = [*manager._application_limits, *manager._default_limits,
-              *(group for groups in manager._decorated_limits.values() for group in groups),
-              *(group for groups in manager._blueprint_limits.values() for group in groups)]
-    if any(callable(group.limit_provider) for group in groups):
-        return None
-    return (len(groups), tuple(manager._route_exemptions.items()),
-            tuple(manager._blueprint_exemptions.items()),
-            sum(len(hints) for hints in manager._endpoint_hints.values()))
+    def _remembered(self, resolve):
+        @wraps(resolve)
+        def remembered(app, *args, **kwargs):
+            if not self.keeping:
+                return resolve(app, *args, **kwargs)
+            key = (id(app), resolve.__name__, args, tuple(sorted(kwargs.items())))
+            answers = self.answers
+            answer = answers.get(key)
+            if answer is None:
+                answer = answers[key] = resolve(app, *args, **kwargs)
+            return tuple(list(part) for part in answer) if isinstance(answer, tuple) else answer
+        return remembered
