@@ -137,3 +137,42 @@ def test_each_where_marker_must_be_one_parameter(app):
     unused = PreparedUpdate(RunTask, lambda a, b: RunTask.id == a, arity=2)
     with pytest.raises(ValueError):
         unused.statement({"title": "t"}, "x", "y")
+
+
+def test_an_insert_sends_the_values_peewee_would_send(team, started):
+    """Values of the types a field leaves alone go unconverted; the rest (a model for a
+    foreign key, an int for a text column, ISO text for a timestamp) as db_value makes them."""
+    from datetime import datetime
+
+    from peewee import JSONField
+
+    from nextstep.db import is_sqlite
+    from nextstep.models import RunTask
+    from nextstep.models.base import json_text
+    from nextstep.statements import insert_statement
+    task = RunTask.select().where(RunTask.run == started.id).first()
+    at = datetime(2026, 1, 2, 3, 4, 5, 6000)
+    rows = [{**task.__data__, "id": f"copy{n}", "run": run, "completed": completed,
+             "position": position, "completed_at": when, "custom_elements": elements,
+             "title": title}
+            for n, (run, completed, position, when, elements, title) in enumerate([
+                (started.id, False, 7, None, [], "plain"),
+                (started, True, 8, at, [{"v": "é"}], 12),
+                (started.id, 1, "9", "2026-01-02T03:04:05.006", [{"k": None}], "t")])]
+    sql, params = insert_statement(RunTask, rows)
+    fields = [f for f in RunTask._meta.sorted_fields if f.name in rows[0]]
+    assert sql.startswith('INSERT INTO "run_task" ("' + '", "'.join(
+        f.column_name for f in fields) + '") VALUES (')
+
+    def peewee_value(field, value):
+        if isinstance(field, JSONField) and is_sqlite():
+            return None if value is None else json_text(value)
+        return field.db_value(value)
+    expected = [peewee_value(f, row[f.name]) for row in rows for f in fields]
+    assert comparable(("", params))[1] == comparable(("", expected))[1]
+    assert [type(v) for v in params] == [type(v) for v in expected]
+    execute((sql, params))
+    copies = {n: RunTask.get_by_id(f"copy{n}") for n in range(3)}
+    assert copies[1].run_id == started.id and copies[1].completed_at == at
+    assert copies[1].title == "12" and copies[1].custom_elements == [{"v": "é"}]
+    assert copies[2].position == 9 and copies[2].completed is True
