@@ -7,18 +7,22 @@ _ALPHABET = string.ascii_letters + string.digits
 
 
 _UNBIASED = 248  # 4 * 62: bytes at or above it are dropped so every character is equally likely
+# bytes.translate maps each kept byte to its character and drops the rest, in C.
+_TO_CHARACTER = bytes(ord(_ALPHABET[b % 62]) for b in range(256))
+_DROPPED = bytes(range(_UNBIASED, 256))
 
 
 def new_id(length=20):
     """A random id over [A-Za-z0-9], as the public API's ids are.
 
-    One draw of CSPRNG bytes per id rather than a `secrets.choice` call per character:
-    starting a 50-task run makes over fifty ids.
+    One draw of CSPRNG bytes per id, mapped with bytes.translate, rather than a
+    `secrets.choice` call per character (starting a 50-task run makes over fifty ids;
+    a Python loop over the bytes was 4 us an id).
     """
-    chars = []
-    while len(chars) < length:
-        chars += [_ALPHABET[b % 62] for b in secrets.token_bytes(length + 4) if b < _UNBIASED]
-    return "".join(chars[:length])
+    drawn = b""
+    while len(drawn) < length:
+        drawn += secrets.token_bytes(length + 4).translate(_TO_CHARACTER, _DROPPED)
+    return drawn[:length].decode("ascii")
 
 
 def utcnow():

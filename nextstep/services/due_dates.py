@@ -9,6 +9,7 @@ no holiday calendar.
 """
 import calendar
 from datetime import UTC, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..due_rules import counting_from, origin_task
@@ -43,8 +44,7 @@ def _off_weekend(moment):
 def apply_offset(start, offset, business_days, timezone_name):
     """`start` (naive UTC) plus the duration `offset` on the wall clock of the timezone."""
     years, months, weeks, days, hours, minutes, seconds = parse_duration(offset)
-    zone = ZoneInfo(timezone_name)
-    local = start.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
+    zone, local = _local_time(start, timezone_name)
     if years or months:
         local = _add_months(local, years * 12 + months)
     if business_days:
@@ -55,6 +55,14 @@ def apply_offset(start, offset, business_days, timezone_name):
     if business_days:
         local = _off_weekend(local)
     return to_utc(local, zone)
+
+
+@lru_cache(maxsize=64)
+def _local_time(start, timezone_name):
+    """(zone, `start` on its wall clock): a run's start resolves every task's offset from
+    the same moment, so it is converted once."""
+    zone = ZoneInfo(timezone_name)
+    return zone, start.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
 
 
 def to_utc(local, zone):
