@@ -11,7 +11,7 @@ our hooks run (a 429 from the limiter, a 503 from the connection hook) carries o
 """
 import logging
 import re
-import uuid
+import secrets
 
 from flask import g, has_request_context, request
 
@@ -23,7 +23,7 @@ def request_id():
     current = g.get("nextstep_request_id")
     if current is None:
         sent = request.headers.get("X-Request-Id", "")
-        current = sent if CLIENT_REQUEST_ID.match(sent) else uuid.uuid4().hex
+        current = sent if CLIENT_REQUEST_ID.match(sent) else secrets.token_hex(16)
         g.nextstep_request_id = current
     return current
 
