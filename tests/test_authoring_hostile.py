@@ -66,3 +66,18 @@ def test_no_strange_value_gets_a_5xx_or_changes_a_refused_template(app, client, 
             bad.append((method, path[:60], repr(body)[:80], response.status_code, problem,
                         response.data[:200]))
     assert bad == [], f"{len(bad)} of {len(requests)} answers were wrong: {bad[:10]}"
+
+
+def test_unknown_field_names_that_look_like_digits_are_named_not_counted(client, team,
+                                                                         make_member):
+    """"¹" and "٣" pass str.isdigit; error paths sort them as names (found by schemathesis:
+    int("¹") was a 500)."""
+    admin = {"Authorization": f"Bearer {admin_key(team, make_member(team, role='admin'))}"}
+    body = {"title": "T", "tasks": [{"title": "A"}],
+            "sections": [{"title": "S", "¹": 1, "٣": 2, "3": 3}]}
+    response = client.post(BASE, json=body, headers=admin)
+    assert response.status_code == 422, response.data
+    details = response.json["error"]["details"]
+    assert details == {"sections.0.3": ["Unknown field."], "sections.0.¹": ["Unknown field."],
+                       "sections.0.٣": ["Unknown field."]}
+    assert list(details) == ["sections.0.3", "sections.0.¹", "sections.0.٣"]

@@ -172,5 +172,8 @@ def error_paths(messages):
 
 
 def path_order(pair):
-    """Sort key of a (path, message) pair: file order, "tasks.10" after "tasks.9"."""
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in pair[0].split(".")]
+    """Sort key of a (path, message) pair: file order, "tasks.10" after "tasks.9". A part
+    is an index only in ASCII digits: an unknown field's name from the body ("¹", which
+    str.isdigit accepts and int refuses) sorts as a name."""
+    return [(0, int(part), "") if part.isascii() and part.isdigit() else (1, 0, part)
+            for part in pair[0].split(".")]
