@@ -7,14 +7,21 @@ import re
 from functools import lru_cache
 
 DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
-                      r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+                      r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$", re.ASCII)
+
+
+def parse_duration(text):
+    """(years, months, weeks, days, hours, minutes, seconds) of an ISO 8601 duration,
+    written in ASCII digits ("P٣D" is not one)."""
+    if not isinstance(text, str):
+        raise ValueError(f"not an ISO 8601 duration: {text!r}")
+    return _parse(text)
 
 
 @lru_cache(maxsize=1024)
-def parse_duration(text):
-    """(years, months, weeks, days, hours, minutes, seconds) of an ISO 8601 duration.
-    Cached: a run's start applies the same few offsets to every task of its template."""
-    match = DURATION.match(text) if isinstance(text, str) else None
+def _parse(text):
+    """Cached: a run's start applies the same few offsets to every task of its template."""
+    match = DURATION.match(text)
     if match is None or text in ("P", "PT") or text.endswith("T"):
         raise ValueError(f"not an ISO 8601 duration: {text!r}")
     return tuple(int(part or 0) for part in match.groups())

@@ -60,7 +60,7 @@ def test_parse_duration(text, parts):
 
 
 @pytest.mark.parametrize("text", ["", "P", "PT", "1D", "P1.5D", "P-1D", "P1DT", "p1d", None,
-                                  3, "P1H"])
+                                  3, "P1H", "P\u0663D", "PT\uff11H", ["P1D"], {"P": 1}])
 def test_parse_duration_refuses(text):
     with pytest.raises(ValueError):
         parse_duration(text)
