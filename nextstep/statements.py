@@ -169,25 +169,19 @@ class PreparedUpdate:
         return sql, params
 
     def _compile(self, key, fields, nulls):
+        """Every value and where-parameter gets a marker; a JSON value goes through json()
+        on SQLite as Peewee's JSONField sends it, except NULL, which Peewee sends bare."""
         markers = [_marker(index) for index in range(len(fields) + self.arity)]
-        sqlite = is_sqlite()
-        json = [sqlite and isinstance(f, JSONField) and not null
-                for f, null in zip(fields, nulls, strict=True)]
-        assigned = {f: None if null else
-                    peewee.fn.json(_raw(marker)) if as_json else _raw(marker)
-                    for f, null, as_json, marker in zip(fields, nulls, json, markers,
-                                                         strict=False)}
+        wrapped = [is_sqlite() and isinstance(f, JSONField) and not null
+                   for f, null in zip(fields, nulls, strict=True)]
+        assigned = {f: peewee.fn.json(_raw(marker)) if wrap else _raw(marker)
+                    for f, wrap, marker in zip(fields, wrapped, markers, strict=False)}
         query = self.model.update({**self.fixed, **assigned}).where(
-            self.where(*[_raw(m) for m in markers[len(fields):]]))
+            self.where(*[_raw(marker) for marker in markers[len(fields):]]))
         sql, params = query.sql()
-        wanted = [m for m, null in zip(markers, nulls, strict=False) if not null]
-        wanted += markers[len(fields):]
-        slots = _slots(params, wanted)
-        index_of = {m: i for i, m in enumerate(markers)}
-        slots = [(position, index_of[wanted[index]]) for position, index in slots]
-        convert = [_none if null else _json_text if as_json else f.db_value
-                   for f, null, as_json in zip(fields, nulls, json, strict=True)]
-        compiled = self._compiled[key] = (sql, slots, params, convert)
+        convert = [_none if null else _json_text if wrap else f.db_value
+                   for f, null, wrap in zip(fields, nulls, wrapped, strict=True)]
+        compiled = self._compiled[key] = (sql, _slots(params, markers), params, convert)
         return compiled
 
 
