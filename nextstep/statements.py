@@ -114,10 +114,8 @@ class PreparedQuery:
     def rows(self, *values):
         """Every row, as the query would give them."""
         sql, slots, params, make_row = self._compile()
-        params = list(params)
-        for position, index in slots:
-            params[position] = values[index]
-        return [make_row(row) for row in database.execute_sql(sql, params).fetchall()]
+        rows = database.execute_sql(sql, _filled(params, slots, values)).fetchall()
+        return [make_row(row) for row in rows]
 
     def first(self, *values):
         """The first row or None (the query should carry its own LIMIT 1)."""
@@ -128,10 +126,7 @@ class PreparedQuery:
         """The first row's values as the database stores them (no conversion), or None:
         a keyset cursor's columns, to be sent back as parameters."""
         sql, slots, params, _make_row = self._compile()
-        params = list(params)
-        for position, index in slots:
-            params[position] = values[index]
-        row = database.execute_sql(sql, params).fetchone()
+        row = database.execute_sql(sql, _filled(params, slots, values)).fetchone()
         return None if row is None else list(row)
 
 
@@ -163,10 +158,7 @@ class PreparedUpdate:
         sql, slots, params, convert = compiled
         given = [to_db(v) for (_f, v), to_db in zip(items, convert, strict=True)]
         given += where_values
-        params = list(params)
-        for position, index in slots:
-            params[position] = given[index]
-        return sql, params
+        return sql, _filled(params, slots, given)
 
     def _compile(self, key, fields, nulls):
         """Every value and where-parameter gets a marker; a JSON value goes through json()
@@ -200,6 +192,14 @@ def _by_name(item):
 
 def _none(_value):
     return None
+
+
+def _filled(params, slots, values):
+    """A copy of the compiled parameters with each marker's slot holding its value."""
+    params = list(params)
+    for position, index in slots:
+        params[position] = values[index]
+    return params
 
 
 def _slots(params, markers):
